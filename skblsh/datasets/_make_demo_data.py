@@ -51,17 +51,21 @@ COPYRIGHT = {
 PACKAGES = {
     "0ad-data": ("0.0.26-1", "0 A.D. by Wildfire Games, https://play0ad.com"),
     "asterisk-core-sounds-en-g722": (
-        "1.6.1-1", "Asterisk core sounds, voice of Allison Smith"
+        "1.6.1-1",
+        "Asterisk core sounds, voice of Allison Smith",
     ),
     "asterisk-core-sounds-fr-g722": (
-        "1.6.1-1", "Asterisk core sounds, voice of June Wallack"
+        "1.6.1-1",
+        "Asterisk core sounds, voice of June Wallack",
     ),
     "asterisk-core-sounds-it-g722": (
-        "1.6.1-1", "Asterisk core sounds, voice of Carlo Flora"
+        "1.6.1-1",
+        "Asterisk core sounds, voice of Carlo Flora",
     ),
     "megaglest-data": ("3.13.0-3", "MegaGlest, https://megaglest.org"),
     "minetest-data": (
-        "5.6.1+dfsg+~1.9.0mt8+dfsg-2", "Minetest Game, https://www.minetest.net"
+        "5.6.1+dfsg+~1.9.0mt8+dfsg-2",
+        "Minetest Game, https://www.minetest.net",
     ),
     "supertuxkart-data": ("1.4+dfsg-2", "SuperTuxKart, https://supertuxkart.net"),
 }
@@ -149,8 +153,11 @@ def main(corpus):
     selected = []
     for speaker in SPEAKERS:
         pool = sorted(
-            (r for r in rows if r["group"] == speaker
-             and MIN_S <= float(r["duration_s"]) <= MAX_S),
+            (
+                r
+                for r in rows
+                if r["group"] == speaker and MIN_S <= float(r["duration_s"]) <= MAX_S
+            ),
             key=lambda r: r["path"],
         )
         for k in sorted(rng.choice(len(pool), N_UTTERANCES, replace=False)):
@@ -173,12 +180,18 @@ def main(corpus):
         dest = out / rel
         dest.parent.mkdir(parents=True, exist_ok=True)
         sf.write(dest, y, sr, format="FLAC", subtype="PCM_16")
-        manifest.append({
-            "path": rel, "kind": row["kind"], "group": row["group"],
-            "duration_s": f"{len(y) / sr:.3f}",
-            "source_package": row["source_package"], "source_file": row["source_file"],
-            "license": license_, "copyright": _copyright(row),
-        })
+        manifest.append(
+            {
+                "path": rel,
+                "kind": row["kind"],
+                "group": row["group"],
+                "duration_s": f"{len(y) / sr:.3f}",
+                "source_package": row["source_package"],
+                "source_file": row["source_file"],
+                "license": license_,
+                "copyright": _copyright(row),
+            }
+        )
     with open(out / "manifest.csv", "w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(manifest[0]), lineterminator="\n")
         writer.writeheader()
