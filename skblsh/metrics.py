@@ -16,8 +16,14 @@ import warnings
 
 import numpy as np
 import scipy.fft
-from scipy.linalg import LinAlgError, cho_factor, cho_solve, lu_factor, lu_solve
-from scipy.linalg import toeplitz
+from scipy.linalg import (
+    LinAlgError,
+    cho_factor,
+    cho_solve,
+    lu_factor,
+    lu_solve,
+    toeplitz,
+)
 from sklearn.utils import Bunch
 
 from .utils._sklearn import HasMethods, StrOptions, validate_params
@@ -353,15 +359,17 @@ def bss_eval(reference, estimate, mixture, *, backend="fast"):
     >>> print(f"{abs(sdr - sdr_ref) < 1e-6}")
     True
     """
-    if backend == "fast":
-        return BSSEvalReference(reference, mixture).score(estimate)
-    reference = _as_float64(check_audio(reference, name="reference", allow_silent=False))
+    reference = _as_float64(
+        check_audio(reference, name="reference", allow_silent=False)
+    )
     estimate = _as_float64(check_audio(estimate, name="estimate", allow_silent=False))
     mixture = _as_float64(check_audio(mixture, name="mixture"))
     n = reference.shape[0]
     _check_length(estimate, n, name="estimate", reference_name="reference")
     _check_length(mixture, n, name="mixture", reference_name="reference")
     _noise_of(reference, mixture)
+    if backend == "fast":
+        return BSSEvalReference(reference, mixture).score(estimate)
     return _bss_eval_mir_eval(reference, estimate, mixture)
 
 
@@ -426,7 +434,9 @@ def si_sdr(reference, estimate, *, zero_mean=True):
     >>> print(f"{si_sdr(speech, -3 * (speech + 0.1 * noise)):.1f}")
     20.1
     """
-    reference = _as_float64(check_audio(reference, name="reference", allow_silent=False))
+    reference = _as_float64(
+        check_audio(reference, name="reference", allow_silent=False)
+    )
     estimate = _as_float64(check_audio(estimate, name="estimate", allow_silent=False))
     _check_length(
         estimate, reference.shape[0], name="estimate", reference_name="reference"
@@ -520,7 +530,7 @@ def separation_report(references, estimates, mixtures):
         )
     scores = np.empty((len(references), 4))
     for i, (reference, estimate, mixture) in enumerate(
-        zip(references, estimates, mixtures)
+        zip(references, estimates, mixtures, strict=True)
     ):
         try:
             scores[i, :3] = BSSEvalReference(reference, mixture).score(estimate)
@@ -529,7 +539,7 @@ def separation_report(references, estimates, mixtures):
             raise ValueError(f"Utterance {i}: {exc}") from exc
     length = np.array([len(r) for r in references], dtype=np.int64)
     names = ["sdr", "sir", "sar", "si_sdr"]
-    report = Bunch(**dict(zip(names, scores.T.copy())), length=length)
+    report = Bunch(**dict(zip(names, scores.T.copy(), strict=True)), length=length)
     for name in names:
         report[f"{name}_weighted"] = _weighted_mean(report[name], length)
         report[f"{name}_mean"] = float(np.mean(report[name]))
@@ -651,7 +661,7 @@ def si_sdr_scorer(estimator, X, y):
     """
     references, estimates, mixtures = _predict_sources(estimator, X, y)
     values = np.empty(len(references))
-    for i, (reference, estimate) in enumerate(zip(references, estimates)):
+    for i, (reference, estimate) in enumerate(zip(references, estimates, strict=True)):
         _check_length(
             estimate,
             reference.shape[0],

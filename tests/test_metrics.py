@@ -65,7 +65,9 @@ def utterances(corpus_path):
     out = []
     for k, (speaker, noise_type) in enumerate(PAIRS):
         speech, sr = sf.read(corpus_path / _first_file(rows, "speech", speaker, 2.0))
-        noise, sr_noise = sf.read(corpus_path / _first_file(rows, "noise", noise_type, 4.0))
+        noise, sr_noise = sf.read(
+            corpus_path / _first_file(rows, "noise", noise_type, 4.0)
+        )
         assert sr == sr_noise == SR
         offset = SR // 2 * k
         out.append(_mix_at_0db(speech[: 2 * SR], noise[offset : offset + 2 * SR]))
@@ -88,7 +90,8 @@ def _estimates(speech, noise, mixture, seed=0):
         "mixture": mixture,
         "speech+0.3noise": speech + 0.3 * noise,
         "ibm": _ibm_estimate(speech, noise, mixture),
-        "speech+hiss": speech + 0.05 * np.std(speech) * rng.standard_normal(len(speech)),
+        "speech+hiss": speech
+        + 0.05 * np.std(speech) * rng.standard_normal(len(speech)),
     }
 
 
@@ -135,7 +138,7 @@ def test_fast_backend_matches_mir_eval_on_corpus(utterances):
         for name, estimate in _estimates(speech, noise, mixture).items():
             expected = bss_eval(speech, estimate, mixture, backend="mir_eval")
             got = reference.score(estimate)
-            for metric, e, g in zip(["sdr", "sir", "sar"], expected, got):
+            for metric, e, g in zip(["sdr", "sir", "sar"], expected, got, strict=True):
                 if e > 100:
                     # Estimate in the span of the references (e.g. the
                     # mixture's SAR): rounding error only, on both sides.
@@ -214,9 +217,10 @@ def test_mir_eval_backend_silences_only_the_removal_warning(monkeypatch):
             "mir_eval.separation.bss_eval_sources\n\tDeprecated as of mir_eval "
             "version 0.8.\n\tIt will be removed in mir_eval version 0.9.",
             FutureWarning,
+            stacklevel=2,
         )
-        warnings.warn("some other change", FutureWarning)
-        warnings.warn("a numerical problem", RuntimeWarning)
+        warnings.warn("some other change", FutureWarning, stacklevel=2)
+        warnings.warn("a numerical problem", RuntimeWarning, stacklevel=2)
         zeros = np.zeros(2)
         return zeros, zeros, zeros, np.arange(2)
 
@@ -256,7 +260,12 @@ def _with(position, value):
 
 REF, EST, MIX = 0, 1, 2
 BAD_INPUTS = [
-    ("nan", _with(EST, np.r_[GOOD[1][:-1], np.nan]), ValueError, "estimate to be finite"),
+    (
+        "nan",
+        _with(EST, np.r_[GOOD[1][:-1], np.nan]),
+        ValueError,
+        "estimate to be finite",
+    ),
     ("inf", _with(MIX, np.r_[np.inf, GOOD[1][1:]]), ValueError, "mixture to be finite"),
     ("2-D", _with(REF, GOOD[:2]), ValueError, "reference to be a 1-D mono waveform"),
     ("empty", _with(REF, np.zeros(0)), ValueError, "at least 1 samples, got 0"),
@@ -275,7 +284,12 @@ BAD_INPUTS = [
     ),
     ("silent reference", _with(REF, np.zeros(64)), ValueError, "reference to contain"),
     ("silent estimate", _with(EST, np.zeros(64)), ValueError, "estimate to contain"),
-    ("silent noise", _with(MIX, GOOD[0]), ValueError, "mixture to differ from reference"),
+    (
+        "silent noise",
+        _with(MIX, GOOD[0]),
+        ValueError,
+        "mixture to differ from reference",
+    ),
 ]
 
 
@@ -368,7 +382,9 @@ def test_si_sdr_rejects_bad_input(args, kwargs, err, match):
 def test_separation_report_per_utterance_and_aggregates(utterances):
     lengths = [SR, 3 * SR // 2, 2 * SR]
     references, estimates, mixtures = [], [], []
-    for (speech, noise, _), n, gain in zip(utterances, lengths, [1.0, 0.3, 0.1]):
+    for (speech, noise, _), n, gain in zip(
+        utterances[:3], lengths, [1.0, 0.3, 0.1], strict=True
+    ):
         references.append(speech[:n])
         mixtures.append(speech[:n] + noise[:n])
         estimates.append(speech[:n] + gain * noise[:n])
@@ -376,13 +392,17 @@ def test_separation_report_per_utterance_and_aggregates(utterances):
 
     np.testing.assert_array_equal(report.length, lengths)
     expected = np.array(
-        [bss_eval(r, e, m) for r, e, m in zip(references, estimates, mixtures)]
+        [
+            bss_eval(r, e, m)
+            for r, e, m in zip(references, estimates, mixtures, strict=True)
+        ]
     )
     np.testing.assert_allclose(report.sdr, expected[:, 0])
     np.testing.assert_allclose(report.sir, expected[:, 1])
     np.testing.assert_allclose(report.sar, expected[:, 2])
     np.testing.assert_allclose(
-        report.si_sdr, [si_sdr(r, e) for r, e in zip(references, estimates)]
+        report.si_sdr,
+        [si_sdr(r, e) for r, e in zip(references, estimates, strict=True)],
     )
     weights = np.array(lengths) / np.sum(lengths)
     for name in ["sdr", "sir", "sar", "si_sdr"]:
@@ -450,16 +470,21 @@ def test_scorers_on_pass_through_and_oracle(dataset):
     X, y = dataset
     assert abs(sdr_scorer(PassThrough(), X, y)) < 1
     assert abs(si_sdr_scorer(PassThrough(), X, y)) < 1
-    oracle = OracleBlend({x.tobytes(): s for x, s in zip(X, y)}, noise_level=0.1)
+    oracle = OracleBlend(
+        {x.tobytes(): s for x, s in zip(X, y, strict=True)}, noise_level=0.1
+    )
     # -20 dB of noise: measured 20.06 (SDR) and 20.00 (SI-SDR) on these clips.
     assert 19 < sdr_scorer(oracle, X, y) < 21.5
     assert 19 < si_sdr_scorer(oracle, X, y) < 21.5
-    assert sdr_scorer(oracle, X, y) == separation_report(y, oracle.predict(X), X).sdr_weighted
+    assert (
+        sdr_scorer(oracle, X, y)
+        == separation_report(y, oracle.predict(X), X).sdr_weighted
+    )
 
 
 def test_scorers_in_grid_search_and_cross_validate(dataset):
     X, y = dataset
-    lookup = {x.tobytes(): s for x, s in zip(X, y)}
+    lookup = {x.tobytes(): s for x, s in zip(X, y, strict=True)}
     search = GridSearchCV(
         OracleBlend(lookup),
         {"noise_level": [1.0, 0.1, 0.3]},
