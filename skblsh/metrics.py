@@ -9,7 +9,7 @@ filters have 512 taps, as in :func:`mir_eval.separation.bss_eval_sources`.
 :class:`BSSEvalReference`, an exact re-implementation of mir_eval's
 least-squares decomposition that factorises the Gram matrix of the delayed
 references once per utterance, so that scoring an estimate costs a few FFTs
-and two triangular solves.
+and two solves with the cached factor.
 """
 
 import warnings
@@ -102,9 +102,9 @@ class BSSEvalReference:
     512-tap distortion filters) for the first source of the pair
     ``[reference, mixture - reference]``. The Gram matrix of the delayed
     references and its Cholesky factor depend only on the reference and the
-    mixture: they are computed here, once. :meth:`score` then needs three
-    FFT correlations, two triangular solves and two FFT filterings per
-    estimate. Its results agree with mir_eval to rounding error
+    mixture: they are computed here, once. :meth:`score` then needs two FFT
+    correlations, two solves with the cached factor and two FFT filterings
+    per estimate. Its results agree with mir_eval to rounding error
     (below 1e-9 dB on speech; see ``benchmarks/bench_metrics.py``).
 
     This is a plain helper object, not an estimator.
@@ -199,9 +199,26 @@ class BSSEvalReference:
 
         Returns
         -------
-        sdr, sir, sar : float
-            Signal-to-distortion, -interference and -artifacts ratios of the
-            speech row, in dB (see :func:`bss_eval`).
+        sdr : float
+            Signal-to-distortion ratio of the speech row, in dB.
+        sir : float
+            Signal-to-interference ratio.
+        sar : float
+            Signal-to-artifacts ratio.
+
+        See Also
+        --------
+        bss_eval : The same numbers, one call per estimate.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skblsh.metrics import BSSEvalReference
+        >>> rng = np.random.default_rng(0)
+        >>> speech, noise = rng.standard_normal((2, 4000))
+        >>> sdr, sir, sar = BSSEvalReference(speech, speech + noise).score(speech)
+        >>> print(sdr > 100, sir > 100)
+        True True
         """
         estimate = _as_float64(
             check_audio(estimate, name="estimate", allow_silent=False)
@@ -324,6 +341,14 @@ def bss_eval(reference, estimate, mixture, *, backend="fast"):
         If an input is not a finite 1-D floating-point waveform, the lengths
         differ, or the reference, the noise or the estimate is all zeros
         (BSS Eval is undefined then, and mir_eval refuses it too).
+    TypeError
+        If an input has an integer (PCM) dtype.
+
+    See Also
+    --------
+    BSSEvalReference : Score many estimates of one utterance.
+    si_sdr : Scale-invariant SDR.
+    separation_report : Per-utterance and aggregate metrics for a data set.
 
     Notes
     -----
@@ -333,12 +358,6 @@ def bss_eval(reference, estimate, mixture, *, backend="fast"):
     is very large (typically 250-300 dB) rather than exactly ``inf``, and
     its precise value differs between backends. ``inf`` is returned when the
     residual is exactly zero.
-
-    See Also
-    --------
-    BSSEvalReference : Score many estimates of one utterance.
-    si_sdr : Scale-invariant SDR.
-    separation_report : Per-utterance and aggregate metrics for a data set.
 
     References
     ----------
@@ -404,7 +423,7 @@ def si_sdr(reference, estimate, *, zero_mean=True):
 
     Returns
     -------
-    si_sdr : float
+    float
         SI-SDR in dB; ``inf`` if the residual is exactly zero, and very large
         (around 300 dB) for a perfect estimate up to rounding.
 
@@ -413,6 +432,8 @@ def si_sdr(reference, estimate, *, zero_mean=True):
     ValueError
         If an input is not a finite 1-D floating-point waveform, the lengths
         differ, or a signal is all zeros (after mean removal).
+    TypeError
+        If an input has an integer (PCM) dtype.
 
     See Also
     --------
@@ -486,7 +507,7 @@ def separation_report(references, estimates, mixtures):
 
     Returns
     -------
-    report : :class:`~sklearn.utils.Bunch`
+    :class:`~sklearn.utils.Bunch`
         With per-utterance arrays ``sdr``, ``sir``, ``sar``, ``si_sdr``
         (float64, dB) and ``length`` (int64, samples), and floats
         ``sdr_weighted``, ``sir_weighted``, ``sar_weighted``,
@@ -593,7 +614,7 @@ def sdr_scorer(estimator, X, y):
 
     Returns
     -------
-    score : float
+    float
         ``separation_report(y, estimator.predict(X), X).sdr_weighted``.
 
     See Also
@@ -638,7 +659,7 @@ def si_sdr_scorer(estimator, X, y):
 
     Returns
     -------
-    score : float
+    float
         Mean of :func:`si_sdr` (``zero_mean=True``) over utterances, weighted
         by their length.
 
