@@ -1,5 +1,22 @@
 """skblsh: learned binary hashing and kNN source separation, scikit-learn style."""
 
+from . import datasets, metrics
+from .features import SpectralFeatures
+from .hashing import BoostedLSH, RandomLSH, hamming_distances, pack_bits, unpack_bits
+from .neighbors import HammingKNNMaskRegressor, HammingNearestNeighbors
+
 __version__ = "0.1.0.dev0"
 
-__all__ = ["__version__"]
+__all__ = [
+    "BoostedLSH",
+    "HammingKNNMaskRegressor",
+    "HammingNearestNeighbors",
+    "RandomLSH",
+    "SpectralFeatures",
+    "__version__",
+    "datasets",
+    "hamming_distances",
+    "metrics",
+    "pack_bits",
+    "unpack_bits",
+]

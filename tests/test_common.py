@@ -1,0 +1,122 @@
+"""scikit-learn's common estimator checks for every public estimator."""
+
+import pytest
+from sklearn.pipeline import make_pipeline
+from sklearn.utils.estimator_checks import (
+    check_get_feature_names_out_error,
+    check_set_output_transform,
+    check_set_output_transform_pandas,
+    check_transformer_get_feature_names_out,
+    check_transformer_get_feature_names_out_pandas,
+    parametrize_with_checks,
+)
+
+from skblsh import (
+    BoostedLSH,
+    HammingKNNMaskRegressor,
+    HammingNearestNeighbors,
+    RandomLSH,
+    SpectralFeatures,
+)
+
+# The estimators that consume packed codes reject float X with a TypeError by
+# design (casting floats to uint8 would silently corrupt them), and the common
+# checks build their data from floats. tests/test_neighbors.py runs the
+# equivalent properties (pickle, idempotence, subset/order invariance, dtypes,
+# n_features_in_) on real codes, and the pipeline below runs every regressor
+# check through a hasher.
+_FLOAT_X = "the common checks pass float X; this estimator takes packed uint8 codes"
+_CODE_CHECKS = [
+    "check_dict_unchanged",
+    "check_dont_overwrite_parameters",
+    "check_dtype_object",
+    "check_estimators_dtypes",
+    "check_estimators_fit_returns_self",
+    "check_estimators_nan_inf",
+    "check_estimators_overwrite_params",
+    "check_estimators_pickle",
+    "check_f_contiguous_array_estimator",
+    "check_fit2d_1feature",
+    "check_fit2d_1sample",
+    "check_fit2d_predict1d",
+    "check_fit_check_is_fitted",
+    "check_fit_idempotent",
+    "check_fit_score_takes_y",
+    "check_methods_sample_order_invariance",
+    "check_methods_subset_invariance",
+    "check_n_features_in",
+    "check_n_features_in_after_fitting",
+    "check_pipeline_consistency",
+    "check_positive_only_tag_during_fit",
+    "check_readonly_memmap_input",
+]
+_REGRESSOR_CHECKS = [
+    "check_regressor_data_not_an_array",
+    "check_regressor_multioutput",
+    "check_regressors_int",
+    "check_regressors_no_decision_function",
+    "check_regressors_train",
+    "check_requires_y_none",
+    "check_supervised_y_2d",
+]
+
+EXPECTED_FAILED_CHECKS = {
+    "HammingNearestNeighbors": dict.fromkeys(_CODE_CHECKS, _FLOAT_X),
+    "HammingKNNMaskRegressor": dict.fromkeys(_CODE_CHECKS + _REGRESSOR_CHECKS, _FLOAT_X),
+    "Pipeline": dict.fromkeys(
+        ["check_estimators_overwrite_params", "check_dont_overwrite_parameters"],
+        "scikit-learn's Pipeline fits the estimators in its steps in place",
+    ),
+    "BoostedLSH": {
+        "check_transformer_n_iter": (
+            "the default max_iter=0 keeps the spectral initialisation, so no "
+            "gradient step runs (n_iter_ == 0); max_iter > 0 is tested separately"
+        ),
+    },
+}
+
+ESTIMATORS = [
+    RandomLSH(n_bits=12),
+    RandomLSH(n_bits=8, fit_intercept=False),
+    BoostedLSH(n_bits=8, segment_size=40, n_segments=2),
+    BoostedLSH(n_bits=5, segment_size=40, n_segments=2, init="random", max_iter=3),
+    BoostedLSH(n_bits=4, segment_size=40, n_segments=1, max_iter=2, loss="squared"),
+    HammingNearestNeighbors(n_neighbors=3),
+    HammingKNNMaskRegressor(n_neighbors=3),
+    HammingKNNMaskRegressor(n_neighbors=3, weights="distance"),
+    # The regressor behind a hasher receives real codes in every check.
+    make_pipeline(RandomLSH(n_bits=16, random_state=0), HammingKNNMaskRegressor(3)),
+    SpectralFeatures(),
+    SpectralFeatures(kind="mfcc", n_mels=4, n_mfcc=3),
+]
+
+
+def _expected_failed_checks(estimator):
+    return EXPECTED_FAILED_CHECKS.get(type(estimator).__name__, {})
+
+
+@pytest.mark.filterwarnings("ignore:.*mel filters are empty:UserWarning")
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected_failed_checks)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
+
+
+TRANSFORMERS = [RandomLSH(n_bits=12), BoostedLSH(n_bits=12, segment_size=40)]
+
+
+@pytest.mark.filterwarnings("ignore:X (has|does not have) feature names")
+@pytest.mark.parametrize("transformer", TRANSFORMERS, ids=lambda t: type(t).__name__)
+@pytest.mark.parametrize(
+    "check",
+    [
+        check_transformer_get_feature_names_out,
+        check_transformer_get_feature_names_out_pandas,
+        check_get_feature_names_out_error,
+        check_set_output_transform,
+        check_set_output_transform_pandas,
+    ],
+    ids=lambda c: c.__name__,
+)
+def test_feature_names_and_set_output(transformer, check):
+    pytest.importorskip("pandas")
+    check(type(transformer).__name__, transformer)
