@@ -13,6 +13,7 @@ import time
 from numbers import Integral, Real
 
 import numpy as np
+from scipy.sparse.linalg import eigsh
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -302,18 +303,21 @@ def _target_similarity(F):
 class _Segment:
     """One fixed block of rows with its target SSM and boosting state.
 
-    Holds at most three ``segment_size**2`` float32 matrices: the target ``T``,
-    the pair weights ``W`` (zero on the diagonal) and the running weighted vote
-    of the bits learned so far ``R`` (in the +/-1 domain).
+    Holds four ``segment_size**2`` float32 matrices: the target ``T`` in
+    [0, 1], the pair weights ``W`` (zero on the diagonal), the running
+    beta-weighted vote ``R`` of the bits learned so far in the +/-1 domain, and
+    a scratch buffer, reused so that no step allocates a new square matrix.
     """
 
     def __init__(self, X, T):
         n = len(X)
         self.X = X
         self.T = T
+        self.t = 2.0 * T - 1.0
         self.W = np.ones((n, n), dtype=np.float32)
         np.fill_diagonal(self.W, 0.0)
         self.R = np.zeros((n, n), dtype=np.float32)
+        self.buf = np.empty((n, n), dtype=np.float32)
 
 
 def _weak_loss_grad(seg, w, b, loss, total_weight):
@@ -405,7 +409,8 @@ class BoostedLSH(_BaseLSH):
     errors_ : ndarray of shape (n_bits,)
         Weighted SSM error eps_l of each bit at the time it was learned.
     loss_curve_ : ndarray of shape (n_bits, max_iter + 1)
-        Weak-learner loss of each bit before and after every Adam step.
+        Weak-learner loss of each bit before and after every Adam step (NaN
+        when ``max_iter=0``: the loss is then not evaluated, to save time).
     n_iter_ : int
         Adam steps run per bit.
     n_bits_ : int
@@ -561,10 +566,10 @@ class BoostedLSH(_BaseLSH):
             return rng.standard_normal(n_features)
         Q = np.zeros((n_features, n_features))
         for seg in segments:
-            A = seg.W * ((2.0 * seg.T - 1.0) - seg.R)
+            A = np.subtract(seg.t, seg.R, out=seg.buf)
+            A *= seg.W
             Q += seg.X.T @ (A @ seg.X)
-        _, vecs = np.linalg.eigh(Q)
-        w = vecs[:, -1]
+        w = _top_eigenvector(Q)
         # eigh's sign is arbitrary; fix it for reproducibility across BLAS.
         return w * np.sign(w[np.argmax(np.abs(w))])
 
@@ -592,6 +597,9 @@ class BoostedLSH(_BaseLSH):
         m, v = np.zeros_like(w), np.zeros_like(w)
         beta1, beta2, tiny = 0.9, 0.999, 1e-8
         w = w.astype(np.float32)
+        if self.max_iter == 0:
+            b = self._median_intercept(segments, w) if self.fit_intercept else 0.0
+            return w.astype(np.float64), b, np.full(1, np.nan)
         for it in range(self.max_iter + 1):
             if self.fit_intercept:
                 b = self._median_intercept(segments, w)
@@ -612,29 +620,49 @@ class BoostedLSH(_BaseLSH):
         return w.astype(np.float64), b, losses
 
 
+def _top_eigenvector(Q):
+    """Eigenvector of the largest eigenvalue of a symmetric matrix."""
+    n = len(Q)
+    if n <= 32:
+        return np.linalg.eigh(Q)[1][:, -1]
+    # Lanczos needs only mat-vecs: a full LAPACK eigh is ~20x slower on a
+    # busy 2-core machine. A fixed start vector keeps fits reproducible.
+    return eigsh(Q, k=1, which="LA", v0=np.ones(n))[1][:, 0]
+
+
 def _boost(segments, w, b, beta_sum):
     """Score one hard bit, then re-weight pairs and update the running vote.
 
+    With hard bits ``s`` in {-1, 1} and the target ``t = 2T - 1``, the pair
+    error ``|T - (1 + s_i s_j) / 2|`` equals ``(1 - s_i s_j t_ij) / 2``, so the
+    AdaBoost update ``W *= exp(beta * (2 err - 1))`` is
+    ``W *= exp(-beta * s_i s_j t_ij)``: the margin form of AdaBoost with
+    ``t`` as the label and ``s_i s_j`` as the prediction.
+
     Returns the weighted error eps and the bit weight beta.
     """
-    agreements = []
-    num = den = 0.0
+    w = w.astype(np.float32)
+    signs, num, den = [], 0.0, 0.0
     for seg in segments:
-        s = np.where(seg.X @ w.astype(np.float32) + b > 0, 1.0, -1.0).astype(np.float32)
-        agree = np.outer(s, s)
-        err = np.abs(seg.T - (agree + 1.0) * 0.5)
-        num += float(np.sum(seg.W * err))
+        s = np.where(seg.X @ w + b > 0, 1.0, -1.0).astype(np.float32)
+        np.multiply(seg.W, seg.t, out=seg.buf)
+        num += float(s @ seg.buf @ s)
         den += float(seg.W.sum())
-        agreements.append((agree, err))
-    eps = min(max(num / den, 1e-10), 1 - 1e-10)
+        signs.append(s)
+    eps = min(max(0.5 * (1.0 - num / den), 1e-10), 1 - 1e-10)
     beta = max(0.5 * np.log((1 - eps) / eps), 0.0)
     if beta > 0:
         total = 0.0
-        for seg, (agree, err) in zip(segments, agreements, strict=True):
-            seg.W *= np.exp(beta * (2.0 * err - 1.0))
+        keep = beta_sum / (beta_sum + beta)
+        for seg, s in zip(segments, signs, strict=True):
+            agree = np.multiply.outer(s, s, out=seg.buf)
+            seg.R *= keep
+            seg.R += (1.0 - keep) * agree
+            agree *= seg.t
+            agree *= -beta
+            np.exp(agree, out=agree)
+            seg.W *= agree
             total += float(seg.W.sum())
-            seg.R *= beta_sum / (beta_sum + beta)
-            seg.R += agree * (beta / (beta_sum + beta))
         for seg in segments:
             seg.W *= den / total
     return eps, beta
