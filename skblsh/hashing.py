@@ -14,7 +14,11 @@ from numbers import Integral, Real
 
 import numpy as np
 from scipy.sparse.linalg import eigsh
-from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+)
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -144,8 +148,7 @@ def _check_codes(codes, *, name):
     arr = np.asarray(codes)
     if arr.ndim != 2:
         raise ValueError(
-            f"Expected {name} to be a 2-D array of packed codes, got shape "
-            f"{arr.shape}."
+            f"Expected {name} to be a 2-D array of packed codes, got shape {arr.shape}."
         )
     if arr.dtype != np.uint8:
         if not np.issubdtype(arr.dtype, np.integer):

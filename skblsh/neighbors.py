@@ -50,8 +50,9 @@ def _top_k(D, k):
             part = np.argpartition(key, k - 1, axis=1)[:, :k]
         else:
             part = np.broadcast_to(np.arange(n), D.shape)
-        order = np.take_along_axis(part, np.argsort(
-            np.take_along_axis(key, part, axis=1), axis=1), axis=1)
+        order = np.take_along_axis(
+            part, np.argsort(np.take_along_axis(key, part, axis=1), axis=1), axis=1
+        )
     else:
         order = np.lexsort((np.broadcast_to(np.arange(n), D.shape), D), axis=1)[:, :k]
     return order, np.take_along_axis(D, order, axis=1)
@@ -176,11 +177,13 @@ class HammingNearestNeighbors(BaseEstimator):
         k_search = k + int(exclude_self)
         step = block_rows(len(X), self.n_samples_fit_ * self._words.shape[1])
         starts = range(0, len(X), step)
-        results = Parallel(n_jobs=self.n_jobs, prefer="threads")(
-            delayed(self._search_block)(X[s : s + step], k_search) for s in starts
-        ) if effective_n_jobs(self.n_jobs) > 1 else [
-            self._search_block(X[s : s + step], k_search) for s in starts
-        ]
+        results = (
+            Parallel(n_jobs=self.n_jobs, prefer="threads")(
+                delayed(self._search_block)(X[s : s + step], k_search) for s in starts
+            )
+            if effective_n_jobs(self.n_jobs) > 1
+            else [self._search_block(X[s : s + step], k_search) for s in starts]
+        )
         ind = np.concatenate([r[0] for r in results]).astype(np.int64, copy=False)
         dist = np.concatenate([r[1] for r in results])
         if exclude_self:
@@ -262,7 +265,9 @@ class HammingKNNMaskRegressor(MultiOutputMixin, RegressorMixin, BaseEstimator):
         "n_jobs": [Integral, None],
     }
 
-    def __init__(self, n_neighbors=10, *, weights="uniform", bit_weights=None, n_jobs=None):
+    def __init__(
+        self, n_neighbors=10, *, weights="uniform", bit_weights=None, n_jobs=None
+    ):
         self.n_neighbors = n_neighbors
         self.weights = weights
         self.bit_weights = bit_weights
@@ -294,7 +299,9 @@ class HammingKNNMaskRegressor(MultiOutputMixin, RegressorMixin, BaseEstimator):
                 f"{self.n_neighbors}, n_samples = {len(X)}"
             )
         self.index_ = HammingNearestNeighbors(
-            n_neighbors=self.n_neighbors, bit_weights=self.bit_weights, n_jobs=self.n_jobs
+            n_neighbors=self.n_neighbors,
+            bit_weights=self.bit_weights,
+            n_jobs=self.n_jobs,
         ).fit(X)
         return self
 

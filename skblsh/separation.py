@@ -11,12 +11,13 @@ from numbers import Integral, Real
 import librosa
 import numpy as np
 from sklearn.base import BaseEstimator, clone
+from sklearn.neighbors import KNeighborsRegressor
 from sklearn.pipeline import Pipeline
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from .features import SpectralFeatures
-from .hashing import BoostedLSH
+from .hashing import BoostedLSH, RandomLSH
 from .metrics import sdr_scorer
 from .neighbors import HammingKNNMaskRegressor
 from .utils._sklearn import HasMethods, Interval, _fit_context
@@ -88,7 +89,11 @@ def istft(Z, *, length, n_fft=1024, hop_length=256):
     True
     """
     return librosa.istft(
-        np.asarray(Z).T, n_fft=n_fft, hop_length=hop_length, window="hann", length=length
+        np.asarray(Z).T,
+        n_fft=n_fft,
+        hop_length=hop_length,
+        window="hann",
+        length=length,
     )
 
 
@@ -170,7 +175,7 @@ def make_frames(mixtures, sources, *, n_fft=1024, hop_length=256):
     >>> m = [x + rng.randn(len(x)) for x in s]
     >>> X, Y, groups = make_frames(m, s)
     >>> X.shape, Y.shape, np.bincount(groups).tolist()
-    ((49, 513), (49, 513), [17, 32])
+    ((50, 513), (50, 513), [17, 33])
     """
     mixtures, sources = _check_lists(mixtures, sources, n_fft=n_fft)
     X, Y, groups = [], [], []
@@ -205,11 +210,12 @@ def make_separator_pipeline(
     Parameters
     ----------
     n_bits : int, default=64
-        Code length L.
+        Code length L (ignored when ``hasher=None``).
     n_neighbors : int, default=10
         Number of neighbours K.
-    hasher : {"boosted", "random"}, default="boosted"
-        :class:`~skblsh.BoostedLSH` or :class:`~skblsh.RandomLSH`.
+    hasher : {"boosted", "random"} or None, default="boosted"
+        :class:`~skblsh.BoostedLSH`, :class:`~skblsh.RandomLSH`, or None for
+        the paper's first baseline: exact cosine kNN on the float features.
     kind : str, default="stft"
         Feature kind of :class:`~skblsh.SpectralFeatures`.
     random_state : int, RandomState instance or None, default=None
@@ -218,26 +224,31 @@ def make_separator_pipeline(
     Returns
     -------
     pipeline : Pipeline
-        Steps named ``"features"``, ``"hash"`` and ``"knn"``.
+        Steps named ``"features"``, ``"hash"`` (absent when ``hasher=None``)
+        and ``"knn"``.
 
     Examples
     --------
     >>> from skblsh.separation import make_separator_pipeline
     >>> [name for name, _ in make_separator_pipeline(32, 5).steps]
     ['features', 'hash', 'knn']
+    >>> [name for name, _ in make_separator_pipeline(hasher=None).steps]
+    ['features', 'knn']
     """
-    from .hashing import RandomLSH
-
-    if hasher == "boosted":
-        hash_step = BoostedLSH(n_bits, random_state=random_state)
-    elif hasher == "random":
-        hash_step = RandomLSH(n_bits, random_state=random_state)
-    else:
-        raise ValueError(f"Expected hasher in {{'boosted', 'random'}}, got {hasher!r}.")
+    features = ("features", SpectralFeatures(kind))
+    if hasher is None:
+        # Features are L2-normalised, so Euclidean order is cosine order.
+        knn = KNeighborsRegressor(n_neighbors, algorithm="brute")
+        return Pipeline([features, ("knn", knn)])
+    hashers = {"boosted": BoostedLSH, "random": RandomLSH}
+    if hasher not in hashers:
+        raise ValueError(
+            f"Expected hasher in {{'boosted', 'random', None}}, got {hasher!r}."
+        )
     return Pipeline(
         [
-            ("features", SpectralFeatures(kind)),
-            ("hash", hash_step),
+            features,
+            ("hash", hashers[hasher](n_bits, random_state=random_state)),
             ("knn", HammingKNNMaskRegressor(n_neighbors)),
         ]
     )
@@ -361,7 +372,9 @@ class MaskingSeparator(BaseEstimator):
             n_keep = max(1, int(round(self.dictionary_fraction * len(X))))
             keep = np.sort(rng.choice(len(X), size=n_keep, replace=False))
             X, Y = X[keep], Y[keep]
-        estimator = make_separator_pipeline() if self.estimator is None else self.estimator
+        estimator = (
+            make_separator_pipeline() if self.estimator is None else self.estimator
+        )
         self.estimator_ = clone(estimator).fit(X, Y)
         self.n_frames_ = len(X)
         self.n_features_in_ = X.shape[1]

@@ -7,7 +7,8 @@ import pytest
 
 CORPUS = Path(
     os.environ.get(
-        "SKBLSH_CORPUS", Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus"
+        "SKBLSH_CORPUS",
+        Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus",
     )
 ).resolve()
 

@@ -62,7 +62,9 @@ _REGRESSOR_CHECKS = [
 
 EXPECTED_FAILED_CHECKS = {
     "HammingNearestNeighbors": dict.fromkeys(_CODE_CHECKS, _FLOAT_X),
-    "HammingKNNMaskRegressor": dict.fromkeys(_CODE_CHECKS + _REGRESSOR_CHECKS, _FLOAT_X),
+    "HammingKNNMaskRegressor": dict.fromkeys(
+        _CODE_CHECKS + _REGRESSOR_CHECKS, _FLOAT_X
+    ),
     "Pipeline": dict.fromkeys(
         ["check_estimators_overwrite_params", "check_dont_overwrite_parameters"],
         "scikit-learn's Pipeline fits the estimators in its steps in place",
