@@ -1,0 +1,128 @@
+import re
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from skblsh.cli import main
+from skblsh.datasets import load_demo
+
+
+def _table_sdr(text):
+    """SDR column of the printed markdown table, by method name."""
+    rows = re.findall(r"^\| ([^|]+?) \| (-?[\d.]+) \|", text, flags=re.M)
+    return {name: float(sdr) for name, sdr in rows}
+
+
+def test_demo_writes_outputs_and_table(tmp_path, capsys):
+    out = tmp_path / "demo"
+    assert main(["demo", "--quick", "--n-bits", "32", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    sdr = _table_sdr(text)
+    assert set(sdr) == {
+        "Oracle IBM",
+        "kNN on STFT (K=10)",
+        "RandomLSH (L=32, K=10)",
+        "BoostedLSH (L=32, K=10)",
+        "Unprocessed mixture",
+    }
+    assert sdr["Oracle IBM"] > sdr["BoostedLSH (L=32, K=10)"]
+    assert sdr["BoostedLSH (L=32, K=10)"] > sdr["Unprocessed mixture"] + 5
+    names = sorted(p.name for p in out.iterdir())
+    assert "spectrograms.png" in names and "report.md" in names
+    assert sum(n.endswith(".wav") for n in names) == 9
+    y, sr = sf.read(out / "utt0_boostedlsh.wav")
+    assert sr == 16000 and np.max(np.abs(y)) <= 0.9 + 1e-4
+    assert not [n for n in names if n.startswith(".")]
+
+
+@pytest.fixture(scope="module")
+def model_path(tmp_path_factory):
+    path = tmp_path_factory.mktemp("model") / "model.joblib"
+    argv = ["-q", "fit", "--hasher", "random", "--n-bits", "32", "-o", str(path)]
+    assert main(argv) == 0
+    return path
+
+
+def test_fit_denoise_evaluate(model_path, tmp_path, capsys):
+    demo = load_demo()
+    wav = tmp_path / "in.wav"
+    sf.write(wav, demo.mixtures_test[0] * 0.5, 16000)
+    stereo = tmp_path / "stereo44k.wav"
+    y44 = np.stack([demo.mixtures_test[1][:16000]] * 2, axis=1) * 0.5
+    sf.write(stereo, np.repeat(y44, 2, axis=0)[: int(44100 * 0.9)], 44100)
+    out = tmp_path / "out"
+    assert (
+        main(
+            [
+                "denoise",
+                "--model",
+                str(model_path),
+                str(wav),
+                str(stereo),
+                "-o",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    captured = capsys.readouterr()
+    assert "down-mixed 2 channels" in captured.err and "44100 Hz" in captured.err
+    y, sr = sf.read(out / "in.wav")
+    assert sr == 16000 and len(y) == len(demo.mixtures_test[0])
+    assert sf.info(out / "stereo44k.wav").samplerate == 16000
+
+    assert main(["evaluate", "--model", str(model_path)]) == 0
+    sdr = _table_sdr(capsys.readouterr().out)
+    assert sdr["model"] > sdr["Unprocessed mixture"] + 5
+
+
+def test_denoise_batch_with_bad_files(model_path, tmp_path, capsys):
+    demo = load_demo()
+    good = tmp_path / "good.wav"
+    sf.write(good, demo.mixtures_test[0] * 0.5, 16000)
+    corrupt = tmp_path / "corrupt.wav"
+    corrupt.write_bytes(b"RIFF\x00\x00garbage" * 10)
+    empty = tmp_path / "empty.wav"
+    empty.write_bytes(b"")
+    short = tmp_path / "short.wav"
+    sf.write(short, np.zeros(100), 16000)
+    missing = tmp_path / "missing.wav"
+    out = tmp_path / "out"
+    files = [corrupt, good, empty, short, missing]
+    status = main(
+        ["denoise", "--model", str(model_path), *map(str, files), "-o", str(out)]
+    )
+    err = capsys.readouterr().err
+    assert status == 1
+    assert "4 of 5 files failed" in err
+    for bad in (corrupt, empty, short, missing):
+        assert f"error: {bad}" in err
+    assert sorted(p.name for p in out.iterdir()) == ["good.wav"]
+
+
+def test_cli_user_errors_are_one_line(tmp_path, capsys):
+    assert (
+        main(
+            [
+                "denoise",
+                "--model",
+                str(tmp_path / "nope.joblib"),
+                "x.wav",
+                "-o",
+                str(tmp_path),
+            ]
+        )
+        == 1
+    )
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("skblsh: error:") and "\n" not in err
+    assert (
+        main(["fit", "--corpus", str(tmp_path), "-o", str(tmp_path / "m.joblib")]) == 1
+    )
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("skblsh: error:") and "manifest" in err
+    assert not (tmp_path / "m.joblib").exists()
+    with pytest.raises(SystemExit) as exc:
+        main(["fit"])
+    assert exc.value.code == 2
