@@ -1,13 +1,29 @@
-"""Bit-level kernels on packed codes: packing, popcount distances.
+"""Bit-level kernels on packed codes: packing, popcount distances, exact kNN.
 
 Codes are stored like faiss binary vectors: ``n_bits`` bits in
 ``ceil(n_bits / 8)`` bytes per row, bit ``l`` in byte ``l // 8`` at position
 ``l % 8`` (``np.packbits(..., bitorder="little")``). Distances are computed on
 64-bit words (rows zero-padded to a multiple of 8 bytes), which is exact
 because padding bits are zero on both sides of every XOR.
+
+The kNN kernels are compiled by numba on first use (``cache=True`` keeps the
+machine code on disk for later processes) and release the GIL, so threads
+over query blocks run in parallel.
 """
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
+from numba import njit, types
+from numba.extending import intrinsic
+
+# Queries sharing one pass over the database, database rows per block (the
+# transposed block, 32 KiB per word, stays in L1/L2 for all queries of a
+# tile) and rows per threshold check.
+_QUERY_TILE = 32
+_BLOCK_ROWS = 4096
+_CHUNK = 128
+_NONE = 2**30  # distance "not found yet", larger than any real one
 
 
 def n_bytes_for(n_bits):
@@ -18,7 +34,8 @@ def n_bytes_for(n_bits):
 def as_words(codes):
     """View packed uint8 codes as uint64 words, zero-padding each row.
 
-    Returns a C-contiguous ``(n, ceil(n_bytes / 8))`` uint64 array.
+    Returns a C-contiguous ``(n, ceil(n_bytes / 8))`` uint64 array, a view of
+    ``codes`` (no copy) when they are C-contiguous with ``n_bytes % 8 == 0``.
     """
     codes = np.ascontiguousarray(codes, dtype=np.uint8)
     n, n_bytes = codes.shape
@@ -44,3 +61,164 @@ def hamming_block(words_a, words_b):
 def block_rows(n_rows, n_cols, *, budget=2**24):
     """Rows per block so that an ``(rows, n_cols)`` int32 block fits ``budget``."""
     return max(1, min(n_rows, budget // max(n_cols, 1)))
+
+
+@intrinsic
+def _popcount(typingctx, x):
+    """LLVM ``ctpop``: one POPCNT (or a vector popcount once vectorised)."""
+    if not isinstance(x, types.Integer) or x.bitwidth != 64:
+        return None
+
+    def codegen(context, builder, sig, args):
+        return builder.ctpop(args[0])
+
+    return types.int64(x), codegen
+
+
+@njit(nogil=True, cache=True)
+def _insert(best_d, best_i, t, d, j):
+    """Insert (d, j) into row t of the sorted top-k; returns the new k-th."""
+    p = best_d.shape[1] - 1
+    while p > 0 and best_d[t, p - 1] > d:
+        best_d[t, p] = best_d[t, p - 1]
+        best_i[t, p] = best_i[t, p - 1]
+        p -= 1
+    best_d[t, p] = d
+    best_i[t, p] = j
+    return best_d[t, -1]
+
+
+@njit(nogil=True, cache=True)
+def _scan_chunk(dist, best_d, best_i, t, thr, j0):
+    """Offer the rows of a chunk whose distance beats the k-th best so far.
+
+    Rows come in increasing index order, so a row tying the k-th best has a
+    larger index than all kept ones and is rightly skipped: ties go to the
+    smaller index.
+    """
+    for j in range(dist.shape[0]):
+        if dist[j] < thr:
+            thr = _insert(best_d, best_i, t, dist[j], j0 + j)
+    return thr
+
+
+@njit(nogil=True, cache=True)
+def _offer_one_word(qw, block, m, dist, best_d, best_i, t, thr, j0):
+    """Offer rows ``j0:j0 + m`` to query t, codes of one word.
+
+    Distance, store and chunk minimum in one vectorised pass; only chunks
+    whose minimum beats the current k-th best are scanned row by row.
+    """
+    q = qw[0]
+    for c0 in range(0, m, _CHUNK):
+        c1 = min(c0 + _CHUNK, m)
+        low = _NONE
+        for j in range(c0, c1):
+            d = _popcount(q ^ block[0, j])
+            dist[j - c0] = d
+            low = min(low, d)
+        if low < thr:
+            thr = _scan_chunk(dist[: c1 - c0], best_d, best_i, t, thr, j0 + c0)
+    return thr
+
+
+@njit(nogil=True, cache=True)
+def _offer_words(qw, block, m, dist, best_d, best_i, t, thr, j0):
+    """Same as :func:`_offer_one_word`, one contiguous pass per word."""
+    q = qw[0]
+    for j in range(m):
+        dist[j] = _popcount(q ^ block[0, j])
+    for w in range(1, len(qw)):
+        q = qw[w]
+        for j in range(m):
+            dist[j] += _popcount(q ^ block[w, j])
+    for c0 in range(0, m, _CHUNK):
+        c1 = min(c0 + _CHUNK, m)
+        low = np.int32(_NONE)
+        for j in range(c0, c1):
+            low = min(low, dist[j])
+        if low < thr:
+            thr = _scan_chunk(dist[c0:c1], best_d, best_i, t, thr, j0 + c0)
+    return thr
+
+
+@njit(nogil=True, cache=True)
+def _knn_kernel(Q, D, out_d, out_i):
+    """Exact k smallest Hamming distances of each row of Q among the rows of D.
+
+    Queries are processed in tiles sharing one transposed database block, so
+    each database word is read from cache by the whole tile.
+    """
+    n_queries, n_words = Q.shape
+    n = D.shape[0]
+    k = out_d.shape[1]
+    best_d = np.empty((_QUERY_TILE, k), np.int32)
+    best_i = np.empty((_QUERY_TILE, k), np.int64)
+    thr = np.empty(_QUERY_TILE, np.int32)
+    dist = np.empty(_BLOCK_ROWS, np.int32)
+    block = np.empty((n_words, _BLOCK_ROWS), np.uint64)
+    for q0 in range(0, n_queries, _QUERY_TILE):
+        n_tile = min(_QUERY_TILE, n_queries - q0)
+        best_d[:] = _NONE
+        best_i[:] = -1
+        thr[:] = _NONE
+        for j0 in range(0, n, _BLOCK_ROWS):
+            m = min(_BLOCK_ROWS, n - j0)
+            for j in range(m):
+                for w in range(n_words):
+                    block[w, j] = D[j0 + j, w]
+            for t in range(n_tile):
+                args = (Q[q0 + t], block, m, dist, best_d, best_i, t, thr[t], j0)
+                if n_words == 1:
+                    thr[t] = _offer_one_word(*args)
+                else:
+                    thr[t] = _offer_words(*args)
+        out_d[q0 : q0 + n_tile] = best_d[:n_tile]
+        out_i[q0 : q0 + n_tile] = best_i[:n_tile]
+
+
+def hamming_kneighbors(query_words, words, k, *, n_threads=1):
+    """Exact k-nearest neighbours in Hamming distance, ties by smaller index.
+
+    Parameters
+    ----------
+    query_words : ndarray of shape (n_queries, n_words), dtype=uint64
+        Queries, as returned by :func:`as_words`.
+    words : ndarray of shape (n_samples, n_words), dtype=uint64
+        Database, as returned by :func:`as_words`.
+    k : int
+        Number of neighbours, ``1 <= k <= n_samples``.
+    n_threads : int, default=1
+        Threads over contiguous blocks of queries.
+
+    Returns
+    -------
+    distances : ndarray of shape (n_queries, k), dtype=int32
+        Sorted distances.
+    indices : ndarray of shape (n_queries, k), dtype=int64
+        Indices in ``words``, nearest first, ties by smaller index.
+    """
+    query_words = np.ascontiguousarray(query_words, dtype=np.uint64)
+    words = np.ascontiguousarray(words, dtype=np.uint64)
+    n_queries = len(query_words)
+    out_d = np.empty((n_queries, k), dtype=np.int32)
+    out_i = np.empty((n_queries, k), dtype=np.int64)
+    # Whole query tiles per thread, so no tile re-reads the database twice.
+    n_tiles = -(-n_queries // _QUERY_TILE)
+    n_threads = max(1, min(int(n_threads), n_tiles))
+    bounds = [
+        min(n_queries, _QUERY_TILE * (n_tiles * i // n_threads))
+        for i in range(n_threads + 1)
+    ]
+
+    def run(i):
+        a, b = bounds[i], bounds[i + 1]
+        if b > a:
+            _knn_kernel(query_words[a:b], words, out_d[a:b], out_i[a:b])
+
+    if n_threads == 1:
+        run(0)
+    else:
+        with ThreadPoolExecutor(n_threads) as pool:
+            list(pool.map(run, range(n_threads)))
+    return out_d, out_i
