@@ -106,7 +106,7 @@ def test_sklearn_compatible_estimator(estimator, check):
 TRANSFORMERS = [RandomLSH(n_bits=12), BoostedLSH(n_bits=12, segment_size=40)]
 
 
-@pytest.mark.filterwarnings("ignore:X (has|does not have) feature names")
+@pytest.mark.filterwarnings("ignore:X (has|does not have)( valid)? feature names")
 @pytest.mark.parametrize("transformer", TRANSFORMERS, ids=lambda t: type(t).__name__)
 @pytest.mark.parametrize(
     "check",
