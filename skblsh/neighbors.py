@@ -13,16 +13,20 @@ from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from .hashing import _check_codes
-from .utils._bits import as_words, block_rows, hamming_block
+from .utils._bits import as_words, block_rows, hamming_kneighbors
 from .utils._sklearn import Interval, StrOptions, _fit_context
 
 __all__ = ["HammingKNNMaskRegressor", "HammingNearestNeighbors"]
 
 
-def _validate_codes(estimator, X, *, reset, y=None):
-    """``validate_data`` for packed codes: keeps the dtype, then checks it."""
+def _validate_codes(estimator, X, *, reset, y="no_validation"):
+    """``validate_data`` for packed codes: keeps the dtype, then checks it.
+
+    ``y="no_validation"`` (sklearn's convention) means X only; ``y=None`` is
+    passed on so that a missing target fails with sklearn's clear message.
+    """
     kwargs = dict(dtype=None, reset=reset)
-    if y is None:
+    if isinstance(y, str) and y == "no_validation":
         X = validate_data(estimator, X, **kwargs)
         return _check_codes(X, name="X")
     X, y = validate_data(estimator, X, y, multi_output=True, y_numeric=True, **kwargs)
@@ -39,6 +43,14 @@ def _check_bit_weights(bit_weights, n_bits):
     if np.any(w < 0):
         raise ValueError("Expected non-negative bit_weights.")
     return np.concatenate([w, np.zeros(n_bits - len(w))])
+
+
+def _byte_tables(weights):
+    """``tables[j, x]``: summed weights of the bits set in value ``x`` of byte ``j``."""
+    bits = np.unpackbits(
+        np.arange(256, dtype=np.uint8)[:, None], axis=1, bitorder="little"
+    ).astype(np.float64)
+    return (bits @ weights.reshape(-1, 8).T).T.copy()
 
 
 def _top_k(D, k):
@@ -130,11 +142,12 @@ class HammingNearestNeighbors(BaseEstimator):
         """
         self.codes_ = _validate_codes(self, X, reset=True)
         self.n_samples_fit_ = len(self.codes_)
-        self._words = as_words(self.codes_)
-        self._weights = (
+        self._tables = (
             None
             if self.bit_weights is None
-            else _check_bit_weights(self.bit_weights, 8 * self.codes_.shape[1])
+            else _byte_tables(
+                _check_bit_weights(self.bit_weights, 8 * self.codes_.shape[1])
+            )
         )
         return self
 
@@ -175,7 +188,20 @@ class HammingNearestNeighbors(BaseEstimator):
                 f"n_samples_fit = {self.n_samples_fit_}, n_samples = {len(X)}"
             )
         k_search = k + int(exclude_self)
-        step = block_rows(len(X), self.n_samples_fit_ * self._words.shape[1])
+        if self._tables is None:
+            # The popcount kernel bounds its own memory and releases the GIL.
+            # as_words is a view of codes_ when n_bytes % 8 == 0 (a padded
+            # copy otherwise), so the index stores the codes only once.
+            dist, ind = hamming_kneighbors(
+                as_words(X),
+                as_words(self.codes_),
+                k_search,
+                n_threads=effective_n_jobs(self.n_jobs),
+            )
+            if exclude_self:
+                ind, dist = _drop_self(ind, dist)
+            return (dist, ind) if return_distance else ind
+        step = block_rows(len(X), self.n_samples_fit_ * self.codes_.shape[1])
         starts = range(0, len(X), step)
         results = (
             Parallel(n_jobs=self.n_jobs, prefer="threads")(
@@ -191,17 +217,12 @@ class HammingNearestNeighbors(BaseEstimator):
         return (dist, ind) if return_distance else ind
 
     def _search_block(self, Q, k):
-        if self._weights is None:
-            D = hamming_block(as_words(Q), self._words)
-        else:
-            qa = np.unpackbits(Q, axis=1, bitorder="little").astype(np.float64)
-            da = np.unpackbits(self.codes_, axis=1, bitorder="little").astype(
-                np.float64
-            )
-            w = self._weights
-            # sum_l w_l [a_l != b_l] = a.w + b.w - 2 (a*w).b for 0/1 vectors.
-            D = (qa @ w)[:, None] + (da @ w)[None, :] - 2.0 * (qa * w) @ da.T
-            np.maximum(D, 0.0, out=D)
+        # One table look-up per byte of the XOR, summed in a fixed order:
+        # equal XOR patterns (duplicate codes) get bit-identical distances,
+        # so their ties are broken by index like unweighted ones.
+        D = np.zeros((len(Q), self.n_samples_fit_))
+        for j, table in enumerate(self._tables):
+            D += table[Q[:, j, None] ^ self.codes_[None, :, j]]
         return _top_k(D, k)
 
 
@@ -238,8 +259,13 @@ class HammingKNNMaskRegressor(MultiOutputMixin, RegressorMixin, BaseEstimator):
     ----------
     index_ : HammingNearestNeighbors
         The fitted index of training codes.
-    targets_ : ndarray of shape (n_samples_fit, n_outputs), dtype=float64
-        Training targets.
+    binary_targets_ : bool
+        Whether every training target is 0 or 1 (ideal binary masks). Such
+        targets are stored packed, 8 per byte, so a dictionary frame costs
+        ``n_bytes + ceil(n_outputs / 8)`` bytes; other targets are stored as
+        given (floating dtypes kept, others cast to float64).
+    n_outputs_ : int
+        Number of target columns.
     n_features_in_ : int
         Bytes per code.
 
@@ -290,9 +316,18 @@ class HammingKNNMaskRegressor(MultiOutputMixin, RegressorMixin, BaseEstimator):
             Fitted regressor.
         """
         X, y = _validate_codes(self, X, reset=True, y=y)
-        y = np.asarray(y, dtype=np.float64)
+        y = np.asarray(y)
+        if y.dtype.kind != "f":
+            y = y.astype(np.float64)
         self._y_1d = y.ndim == 1
-        self.targets_ = y.reshape(len(y), -1)
+        y = y.reshape(len(y), -1)
+        self.n_outputs_ = y.shape[1]
+        self.binary_targets_ = bool(np.all((y == 0) | (y == 1)))
+        self._targets = (
+            np.packbits(y == 1, axis=1, bitorder="little")
+            if self.binary_targets_
+            else y
+        )
         if self.n_neighbors > len(X):
             raise ValueError(
                 f"Expected n_neighbors <= n_samples, but n_neighbors = "
@@ -321,11 +356,33 @@ class HammingKNNMaskRegressor(MultiOutputMixin, RegressorMixin, BaseEstimator):
         check_is_fitted(self)
         X = _validate_codes(self, X, reset=False)
         dist, ind = self.index_.kneighbors(X)
+        neighbours = self._targets[ind]
+        if self.binary_targets_:
+            neighbours = np.unpackbits(
+                neighbours, axis=2, count=self.n_outputs_, bitorder="little"
+            )
         if self.weights == "uniform":
-            pred = self.targets_[ind].mean(axis=1)
+            if self.binary_targets_:
+                # Counts of ones are exact integers: dividing them by K gives
+                # the float64 mean bit for bit, without a float64 gather.
+                pred = neighbours.sum(axis=1) / ind.shape[1]
+            else:
+                pred = neighbours.astype(np.float64, copy=False).mean(axis=1)
         else:
             w = 1.0 / (1.0 + dist.astype(np.float64))
-            pred = np.einsum("qk,qko->qo", w, self.targets_[ind]) / w.sum(
-                axis=1, keepdims=True
-            )
+            pred = np.einsum(
+                "qk,qko->qo", w, neighbours.astype(np.float64, copy=False)
+            ) / w.sum(axis=1, keepdims=True)
         return pred.ravel() if self._y_1d else pred
+
+    @property
+    def targets_(self):
+        """Training targets as float64, of shape (n_samples_fit, n_outputs).
+
+        Unpacked on access when :attr:`binary_targets_` is True.
+        """
+        if self.binary_targets_:
+            return np.unpackbits(
+                self._targets, axis=1, count=self.n_outputs_, bitorder="little"
+            ).astype(np.float64)
+        return self._targets.astype(np.float64, copy=False)

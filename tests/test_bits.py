@@ -49,3 +49,95 @@ def test_hamming_kneighbors_all_equal_codes_ordered_by_index():
     dist, ind = hamming_kneighbors(as_words(D[:3]), as_words(D), 12, n_threads=2)
     np.testing.assert_array_equal(dist, 0)
     np.testing.assert_array_equal(ind, np.broadcast_to(np.arange(12), (3, 12)))
+
+
+# --------------------------------------------------------------------------
+# The estimators on top of the kernel, against the previous numpy code
+# (tests/test_neighbors.py holds their brute-force tests).
+
+
+def _previous_kneighbors(codes, Q, k):
+    """The numpy implementation the kernel replaced: full blocks + _top_k."""
+    from skblsh.neighbors import _top_k
+    from skblsh.utils._bits import hamming_block
+
+    return _top_k(hamming_block(as_words(Q), as_words(codes)), k)
+
+
+@pytest.mark.parametrize("n_bytes", [1, 4, 8, 19, 32])
+@pytest.mark.parametrize("n_jobs", [None, 2])
+def test_kneighbors_equals_previous_implementation(n_bytes, n_jobs):
+    from skblsh import HammingNearestNeighbors
+    from skblsh.neighbors import _drop_self
+
+    rng = np.random.default_rng(n_bytes)
+    codes = rng.integers(0, 256, (3000, n_bytes), dtype=np.uint8)
+    codes[1500:] = codes[:1500]  # every code twice: ties at distance 0
+    Q = rng.integers(0, 256, (50, n_bytes), dtype=np.uint8)
+    nn = HammingNearestNeighbors(n_neighbors=9, n_jobs=n_jobs).fit(codes)
+    ind, dist = _previous_kneighbors(codes, Q, 9)
+    new_dist, new_ind = nn.kneighbors(Q)
+    np.testing.assert_array_equal(new_ind, ind)
+    np.testing.assert_array_equal(new_dist, dist)
+    ind, dist = _drop_self(*_previous_kneighbors(codes, codes, 10))
+    new_dist, new_ind = nn.kneighbors()
+    np.testing.assert_array_equal(new_ind, ind)
+    np.testing.assert_array_equal(new_dist, dist)
+
+
+def _previous_predict(reg, Q):
+    """The previous regressor: float64 targets gathered, then averaged."""
+    y = reg.targets_
+    dist, ind = reg.index_.kneighbors(Q)
+    if reg.weights == "uniform":
+        return y[ind].mean(axis=1)
+    w = 1.0 / (1.0 + dist.astype(np.float64))
+    return np.einsum("qk,qko->qo", w, y[ind]) / w.sum(axis=1, keepdims=True)
+
+
+@pytest.mark.parametrize("weights", ["uniform", "distance"])
+@pytest.mark.parametrize(
+    "kind, binary",
+    [("float32 masks", True), ("int masks", True), ("soft", False)],
+)
+def test_packed_targets_predict_like_float64_targets(weights, kind, binary):
+    from skblsh import HammingKNNMaskRegressor
+
+    rng = np.random.default_rng(0)
+    codes = rng.integers(0, 256, (400, 2), dtype=np.uint8)
+    Q = rng.integers(0, 256, (60, 2), dtype=np.uint8)
+    masks = rng.random((400, 37)) < 0.3
+    y = {
+        "float32 masks": masks.astype(np.float32),
+        "int masks": masks.astype(np.int64),
+        "soft": rng.random((400, 37)).astype(np.float32),
+    }[kind]
+    reg = HammingKNNMaskRegressor(n_neighbors=7, weights=weights).fit(codes, y)
+    assert reg.binary_targets_ is binary
+    assert reg._targets.shape == ((400, 5) if binary else (400, 37))
+    assert reg._targets.dtype == (np.uint8 if binary else np.float32)
+    np.testing.assert_array_equal(reg.targets_, y.astype(np.float64))
+    pred = reg.predict(Q)
+    assert pred.dtype == np.float64
+    np.testing.assert_array_equal(pred, _previous_predict(reg, Q))
+    # A float64 copy of the same targets goes the same way.
+    reg64 = HammingKNNMaskRegressor(n_neighbors=7, weights=weights)
+    np.testing.assert_array_equal(
+        reg64.fit(codes, y.astype(np.float64)).predict(Q), pred
+    )
+
+
+def test_binary_dictionary_bytes_per_frame():
+    import pickle
+
+    from skblsh import HammingKNNMaskRegressor
+
+    rng = np.random.default_rng(0)
+    n, n_bytes, n_outputs = 2000, 8, 513
+    codes = rng.integers(0, 256, (n, n_bytes), dtype=np.uint8)
+    masks = (rng.random((n, n_outputs)) < 0.5).astype(np.float32)
+    reg = HammingKNNMaskRegressor().fit(codes, masks)
+    per_frame = n_bytes + -(-n_outputs // 8)  # 73 bytes at L=64, F=513
+    assert reg.index_.codes_.nbytes + reg._targets.nbytes == n * per_frame
+    # Pickled: the same arrays once each, plus a few kilobytes of metadata.
+    assert n * per_frame < len(pickle.dumps(reg)) < n * per_frame + 4096
