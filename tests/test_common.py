@@ -56,7 +56,6 @@ _REGRESSOR_CHECKS = [
     "check_regressors_int",
     "check_regressors_no_decision_function",
     "check_regressors_train",
-    "check_requires_y_none",
     "check_supervised_y_2d",
 ]
 
