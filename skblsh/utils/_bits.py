@@ -102,43 +102,54 @@ def _scan_chunk(dist, best_d, best_i, t, thr, j0):
     return thr
 
 
-@njit(nogil=True, cache=True)
-def _offer_one_word(qw, block, m, dist, best_d, best_i, t, thr, j0):
-    """Offer rows ``j0:j0 + m`` to query t, codes of one word.
+# Every hot loop below runs over a slice from index 0: numba's negative-index
+# wrap-around is then provably dead and LLVM emits contiguous vector loads
+# (with ``range(c0, c1)`` it falls back to gathers, 2x slower).
 
-    Distance, store and chunk minimum in one vectorised pass; only chunks
-    whose minimum beats the current k-th best are scanned row by row.
+
+@njit(nogil=True, cache=True)
+def _offer_one_word(q, rows, best_d, best_i, t, thr, j0):
+    """Offer ``rows`` (one word per code, indices from ``j0``) to query t.
+
+    A vectorised pass keeps only the chunk minimum; the rare chunk whose
+    minimum beats the k-th best distance is recomputed row by row.
     """
-    q = qw[0]
-    for c0 in range(0, m, _CHUNK):
-        c1 = min(c0 + _CHUNK, m)
+    for c0 in range(0, len(rows), _CHUNK):
+        chunk = rows[c0 : c0 + _CHUNK]
         low = _NONE
-        for j in range(c0, c1):
-            d = _popcount(q ^ block[0, j])
-            dist[j - c0] = d
-            low = min(low, d)
+        for j in range(len(chunk)):
+            low = min(low, _popcount(q ^ chunk[j]))
         if low < thr:
-            thr = _scan_chunk(dist[: c1 - c0], best_d, best_i, t, thr, j0 + c0)
+            for j in range(len(chunk)):
+                d = _popcount(q ^ chunk[j])
+                if d < thr:
+                    thr = _insert(best_d, best_i, t, d, j0 + c0 + j)
     return thr
 
 
 @njit(nogil=True, cache=True)
 def _offer_words(qw, block, m, dist, best_d, best_i, t, thr, j0):
-    """Same as :func:`_offer_one_word`, one contiguous pass per word."""
-    q = qw[0]
-    for j in range(m):
-        dist[j] = _popcount(q ^ block[0, j])
-    for w in range(1, len(qw)):
-        q = qw[w]
-        for j in range(m):
-            dist[j] += _popcount(q ^ block[w, j])
+    """Same for codes of several words, ``block[w, :m]`` holding word w.
+
+    ``block`` is passed whole, not as ``block[:, :m]``: a C-contiguous array
+    keeps its rows contiguous for numba, a 2-D slice would not.
+    """
     for c0 in range(0, m, _CHUNK):
-        c1 = min(c0 + _CHUNK, m)
-        low = np.int32(_NONE)
-        for j in range(c0, c1):
+        n = min(_CHUNK, m - c0)
+        rows = block[0, c0 : c0 + n]
+        q = qw[0]
+        for j in range(n):
+            dist[j] = _popcount(q ^ rows[j])
+        for w in range(1, len(qw)):
+            rows = block[w, c0 : c0 + n]
+            q = qw[w]
+            for j in range(n):
+                dist[j] += _popcount(q ^ rows[j])
+        low = _NONE
+        for j in range(n):
             low = min(low, dist[j])
         if low < thr:
-            thr = _scan_chunk(dist[c0:c1], best_d, best_i, t, thr, j0 + c0)
+            thr = _scan_chunk(dist[:n], best_d, best_i, t, thr, j0 + c0)
     return thr
 
 
@@ -146,17 +157,19 @@ def _offer_words(qw, block, m, dist, best_d, best_i, t, thr, j0):
 def _knn_kernel(Q, D, out_d, out_i):
     """Exact k smallest Hamming distances of each row of Q among the rows of D.
 
-    Queries are processed in tiles sharing one transposed database block, so
-    each database word is read from cache by the whole tile.
+    Queries are processed in tiles sharing one database block (transposed to
+    one row per word when codes span several words), so each database word
+    is read from cache by the whole tile.
     """
     n_queries, n_words = Q.shape
     n = D.shape[0]
     k = out_d.shape[1]
     best_d = np.empty((_QUERY_TILE, k), np.int32)
     best_i = np.empty((_QUERY_TILE, k), np.int64)
-    thr = np.empty(_QUERY_TILE, np.int32)
-    dist = np.empty(_BLOCK_ROWS, np.int32)
+    thr = np.empty(_QUERY_TILE, np.int64)
+    dist = np.empty(_CHUNK, np.int64)
     block = np.empty((n_words, _BLOCK_ROWS), np.uint64)
+    flat = D.reshape(n * n_words)  # the codes themselves when n_words == 1
     for q0 in range(0, n_queries, _QUERY_TILE):
         n_tile = min(_QUERY_TILE, n_queries - q0)
         best_d[:] = _NONE
@@ -164,15 +177,21 @@ def _knn_kernel(Q, D, out_d, out_i):
         thr[:] = _NONE
         for j0 in range(0, n, _BLOCK_ROWS):
             m = min(_BLOCK_ROWS, n - j0)
+            if n_words == 1:
+                rows = flat[j0 : j0 + m]
+                for t in range(n_tile):
+                    thr[t] = _offer_one_word(
+                        Q[q0 + t, 0], rows, best_d, best_i, t, thr[t], j0
+                    )
+                continue
+            sub = D[j0 : j0 + m]
             for j in range(m):
                 for w in range(n_words):
-                    block[w, j] = D[j0 + j, w]
+                    block[w, j] = sub[j, w]
             for t in range(n_tile):
-                args = (Q[q0 + t], block, m, dist, best_d, best_i, t, thr[t], j0)
-                if n_words == 1:
-                    thr[t] = _offer_one_word(*args)
-                else:
-                    thr[t] = _offer_words(*args)
+                thr[t] = _offer_words(
+                    Q[q0 + t], block, m, dist, best_d, best_i, t, thr[t], j0
+                )
         out_d[q0 : q0 + n_tile] = best_d[:n_tile]
         out_i[q0 : q0 + n_tile] = best_i[:n_tile]
 
