@@ -20,7 +20,7 @@ from .features import SpectralFeatures
 from .hashing import BoostedLSH, RandomLSH
 from .metrics import sdr_scorer
 from .neighbors import HammingKNNMaskRegressor
-from .utils._sklearn import HasMethods, Interval, _fit_context
+from .utils._sklearn import HasMethods, Interval, _fit_context, validate_params
 from .utils._validation import check_audio, check_audio_list, check_sample_rate
 
 __all__ = [
@@ -33,6 +33,15 @@ __all__ = [
 ]
 
 
+_STFT_PARAMS = {
+    "n_fft": [Interval(Integral, 2, None, closed="left")],
+    "hop_length": [Interval(Integral, 1, None, closed="left")],
+}
+
+
+@validate_params(
+    {"y": ["array-like"], **_STFT_PARAMS}, prefer_skip_nested_validation=True
+)
 def stft(y, *, n_fft=1024, hop_length=256):
     """Complex STFT with a Hann window, one row per frame.
 
@@ -61,6 +70,14 @@ def stft(y, *, n_fft=1024, hop_length=256):
     return librosa.stft(y, n_fft=n_fft, hop_length=hop_length, window="hann").T
 
 
+@validate_params(
+    {
+        "Z": ["array-like"],
+        "length": [Interval(Integral, 1, None, closed="left")],
+        **_STFT_PARAMS,
+    },
+    prefer_skip_nested_validation=True,
+)
 def istft(Z, *, length, n_fft=1024, hop_length=256):
     """Inverse of :func:`stft`, trimmed or padded to exactly ``length`` samples.
 
@@ -88,8 +105,17 @@ def istft(Z, *, length, n_fft=1024, hop_length=256):
     >>> bool(np.allclose(istft(stft(y), length=4000), y, atol=1e-6))
     True
     """
+    Z = np.asarray(Z)
+    n_bins = n_fft // 2 + 1
+    if Z.ndim != 2 or Z.shape[1] != n_bins or len(Z) == 0:
+        raise ValueError(
+            f"Expected Z of shape (n_frames, n_fft // 2 + 1 = {n_bins}) with "
+            f"n_frames >= 1, got shape {Z.shape}."
+        )
+    if not np.all(np.isfinite(Z)):
+        raise ValueError("Expected Z to be finite, got NaN or infinite values.")
     return librosa.istft(
-        np.asarray(Z).T,
+        Z.T,
         n_fft=n_fft,
         hop_length=hop_length,
         window="hann",
@@ -264,6 +290,13 @@ class MaskingSeparator(BaseEstimator):
     [0, 1], applies it to the complex STFT and inverts it, returning waveforms
     of the inputs' exact lengths.
 
+    Prediction works through each mixture in blocks of ``block_frames`` STFT
+    frames (STFT, mask and overlap-add per block), so memory beyond the input
+    and output waveforms stays bounded however long the recording; the
+    result equals the one-shot ``istft(stft(m) * mask, length=len(m))`` to
+    float rounding. This assumes, like any frame-level regressor should, that
+    ``estimator.predict`` treats rows independently.
+
     Parameters
     ----------
     estimator : estimator object, default=None
@@ -282,6 +315,10 @@ class MaskingSeparator(BaseEstimator):
     dictionary_fraction : float, default=1.0
         Fraction of training frames kept (uniformly at random) as the
         dictionary; the paper uses 0.1 and 0.01.
+    block_frames : int, default=2048
+        Frames per block in :meth:`predict` and :meth:`predict_mask` (2048
+        frames are about 33 s at the default hop and 16 kHz). Smaller blocks
+        use less memory; the output does not depend on it.
     random_state : int, RandomState instance or None, default=None
         Seed of the dictionary subsampling.
 
@@ -318,6 +355,7 @@ class MaskingSeparator(BaseEstimator):
         "hop_length": [Interval(Integral, 1, None, closed="left")],
         "sr": [Interval(Integral, 1, None, closed="left")],
         "dictionary_fraction": [Interval(Real, 0, 1, closed="right")],
+        "block_frames": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
     }
 
@@ -329,6 +367,7 @@ class MaskingSeparator(BaseEstimator):
         hop_length=256,
         sr=16000,
         dictionary_fraction=1.0,
+        block_frames=2048,
         random_state=None,
     ):
         self.estimator = estimator
@@ -336,6 +375,7 @@ class MaskingSeparator(BaseEstimator):
         self.hop_length = hop_length
         self.sr = sr
         self.dictionary_fraction = dictionary_fraction
+        self.block_frames = block_frames
         self.random_state = random_state
 
     def _check_sr(self, sr):
@@ -363,6 +403,12 @@ class MaskingSeparator(BaseEstimator):
         self : object
             Fitted separator.
         """
+        if self.hop_length >= self.n_fft:
+            raise ValueError(
+                f"Expected hop_length < n_fft, so that every sample lies inside "
+                f"a window and the inverse STFT is exact, got "
+                f"hop_length={self.hop_length} and n_fft={self.n_fft}."
+            )
         self._check_sr(sr)
         X, Y, _ = make_frames(
             mixtures, sources, n_fft=self.n_fft, hop_length=self.hop_length
@@ -386,16 +432,96 @@ class MaskingSeparator(BaseEstimator):
         Parameters
         ----------
         mixture : ndarray of shape (n_samples,)
-            Mixture waveform.
+            Mixture waveform, at least ``n_fft`` samples long.
 
         Returns
         -------
         mask : ndarray of shape (n_frames, n_fft // 2 + 1)
-            Predicted mask, frames as rows.
+            Predicted mask, frames as rows (the frames of :func:`stft`).
         """
         check_is_fitted(self)
-        Z = stft(mixture, n_fft=self.n_fft, hop_length=self.hop_length)
-        return self._mask(np.abs(Z))
+        mixture = check_audio(mixture, name="mixture", min_samples=self.n_fft)
+        n_frames = self._n_frames(len(mixture))
+        mask = np.empty((n_frames, self.n_fft // 2 + 1))
+        for f0 in range(0, n_frames, self.block_frames):
+            f1 = min(f0 + self.block_frames, n_frames)
+            Z = self._stft_frames(mixture, f0, f1)
+            mask[f0:f1] = self._mask(np.abs(Z))
+        return mask
+
+    def predict(self, mixtures, *, sr=None):
+        """Denoise mixtures.
+
+        Parameters
+        ----------
+        mixtures : list of ndarray of shape (n_samples_i,)
+            Mixture waveforms, each at least ``n_fft`` samples long.
+        sr : int, default=None
+            Sample rate of the audio, checked against ``self.sr`` if given.
+
+        Returns
+        -------
+        estimates : list of ndarray of shape (n_samples_i,)
+            Estimated sources, each as long as its mixture and of its dtype.
+            A silent mixture gives a silent estimate.
+        """
+        check_is_fitted(self)
+        self._check_sr(sr)
+        mixtures = check_audio_list(mixtures, name="mixtures", min_samples=self.n_fft)
+        return [self._denoise(m) for m in mixtures]
+
+    def _n_frames(self, n_samples):
+        # Frames of librosa's centred STFT (n_fft // 2 zeros padded each side).
+        return 1 + (n_samples + 2 * (self.n_fft // 2) - self.n_fft) // self.hop_length
+
+    def _stft_frames(self, y, f0, f1):
+        """Frames ``f0 .. f1 - 1`` of ``stft(y)``, computing only those."""
+        n_fft, hop, pad = self.n_fft, self.hop_length, self.n_fft // 2
+        # Samples of the zero-padded signal under these frames, padded here
+        # so that the whole signal is never copied.
+        start, stop = f0 * hop - pad, (f1 - 1) * hop + n_fft - pad
+        segment = np.zeros(stop - start, dtype=y.dtype)
+        a, b = max(start, 0), min(stop, len(y))
+        segment[a - start : b - start] = y[a:b]
+        Z = librosa.stft(
+            segment, n_fft=n_fft, hop_length=hop, window="hann", center=False
+        )
+        return Z.T
+
+    def _denoise(self, y):
+        """Masked STFT and overlap-add of one mixture, block by block.
+
+        Block ``[f0, f1)`` writes the output samples ``[f0, f1) * hop`` (in
+        padded coordinates). Those samples are also covered by up to
+        ``ceil(n_fft / hop) - 1`` earlier frames, so each block recomputes
+        that many frames before ``f0`` and every written sample gets exactly
+        the frames (and window normalisation) of the one-shot inverse.
+        """
+        n_fft, hop, pad = self.n_fft, self.hop_length, self.n_fft // 2
+        n_frames = self._n_frames(len(y))
+        margin = -(-n_fft // hop) - 1
+        out = np.zeros(len(y), dtype=y.dtype)
+        for f0 in range(0, n_frames, self.block_frames):
+            f1 = min(f0 + self.block_frames, n_frames)
+            g0 = max(f0 - margin, 0)
+            Z = self._stft_frames(y, g0, f1)
+            # The float64 mask makes the product (and the inverse) float64,
+            # like the one-shot path; only the output is cast back.
+            y_block = librosa.istft(
+                (Z * self._mask(np.abs(Z))).T,
+                n_fft=n_fft,
+                hop_length=hop,
+                window="hann",
+                center=False,
+            )
+            # Output samples [lo, hi) of this block; y_block starts at g0 * hop.
+            lo = f0 * hop - pad
+            hi = (f1 * hop if f1 < n_frames else (f1 - 1) * hop + n_fft) - pad
+            a, b = max(lo, 0), min(hi, len(y))
+            offset = g0 * hop - pad
+            if b > a:
+                out[a:b] = y_block[a - offset : b - offset]
+        return out
 
     def _mask(self, magnitudes):
         mask = np.asarray(self.estimator_.predict(magnitudes.astype(np.float32)))
@@ -404,39 +530,12 @@ class MaskingSeparator(BaseEstimator):
                 f"Expected the estimator to predict masks of shape "
                 f"{magnitudes.shape}, got {mask.shape}."
             )
-        return np.clip(mask, 0.0, 1.0)
-
-    def predict(self, mixtures, *, sr=None):
-        """Denoise mixtures.
-
-        Parameters
-        ----------
-        mixtures : list of ndarray of shape (n_samples_i,)
-            Mixture waveforms.
-        sr : int, default=None
-            Sample rate of the audio, checked against ``self.sr`` if given.
-
-        Returns
-        -------
-        estimates : list of ndarray of shape (n_samples_i,)
-            Estimated sources, each as long as its mixture.
-        """
-        check_is_fitted(self)
-        self._check_sr(sr)
-        mixtures = check_audio_list(mixtures, name="mixtures", min_samples=self.n_fft)
-        estimates = []
-        for m in mixtures:
-            Z = stft(m, n_fft=self.n_fft, hop_length=self.hop_length)
-            mask = self._mask(np.abs(Z))
-            estimates.append(
-                istft(
-                    Z * mask,
-                    length=len(m),
-                    n_fft=self.n_fft,
-                    hop_length=self.hop_length,
-                ).astype(m.dtype, copy=False)
+        if not np.all(np.isfinite(mask)):
+            raise ValueError(
+                "Expected the estimator to predict finite masks, got NaN or "
+                "infinite values."
             )
-        return estimates
+        return np.clip(mask, 0.0, 1.0)
 
     def score(self, mixtures, sources):
         """Length-weighted mean BSS Eval SDR (dB) of the estimates.
