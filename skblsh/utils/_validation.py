@@ -34,7 +34,10 @@ def check_audio(y, *, name="y", min_samples=1, allow_silent=True):
             f"Expected {name} to be a 1-D floating-point waveform, got "
             f"{type(y).__name__}."
         )
-    arr = np.asarray(y)
+    try:
+        arr = np.asarray(y)
+    except ValueError:  # numpy refuses ragged nested sequences
+        arr = np.empty(0, dtype=object)
     if arr.dtype == object:
         raise TypeError(
             f"Expected {name} to be a 1-D floating-point waveform, got an "
