@@ -25,6 +25,7 @@ def _brute_force(Q, D, k):
         (8, 4097, 65, 10),  # one word, block edge, partial query tile
         (19, 600, 9, 7),  # 150 bits: three words, padded
         (32, 1000, 1, 1),  # 256 bits, a single query
+        (40, 700, 20, 10),  # 320 bits: five words, the generic path
     ],
 )
 @pytest.mark.parametrize("n_threads", [1, 3])

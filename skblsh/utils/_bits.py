@@ -153,6 +153,43 @@ def _offer_words(qw, block, m, dist, best_d, best_i, t, thr, j0):
     return thr
 
 
+def _make_offer_fused(n_words):
+    """:func:`_offer_words` for 2 to 4 words, summed in registers in one pass.
+
+    ``n_words`` is a compile-time constant here, so the unused terms vanish.
+    """
+
+    @njit(nogil=True, cache=True)
+    def offer(qw, block, m, dist, best_d, best_i, t, thr, j0):
+        last = n_words - 1
+        q0, q1, q2, q3 = qw[0], qw[min(1, last)], qw[min(2, last)], qw[min(3, last)]
+        for c0 in range(0, m, _CHUNK):
+            n = min(_CHUNK, m - c0)
+            r0 = block[0, c0 : c0 + n]
+            r1 = block[min(1, last), c0 : c0 + n]
+            r2 = block[min(2, last), c0 : c0 + n]
+            r3 = block[min(3, last), c0 : c0 + n]
+            low = _NONE
+            for j in range(n):
+                d = _popcount(q0 ^ r0[j]) + _popcount(q1 ^ r1[j])
+                if n_words > 2:
+                    d += _popcount(q2 ^ r2[j])
+                if n_words > 3:
+                    d += _popcount(q3 ^ r3[j])
+                dist[j] = d
+                low = min(low, d)
+            if low < thr:
+                thr = _scan_chunk(dist[:n], best_d, best_i, t, thr, j0 + c0)
+        return thr
+
+    return offer
+
+
+_offer_2_words = _make_offer_fused(2)
+_offer_3_words = _make_offer_fused(3)
+_offer_4_words = _make_offer_fused(4)
+
+
 @njit(nogil=True, cache=True)
 def _knn_kernel(Q, D, out_d, out_i):
     """Exact k smallest Hamming distances of each row of Q among the rows of D.
@@ -188,10 +225,15 @@ def _knn_kernel(Q, D, out_d, out_i):
             for j in range(m):
                 for w in range(n_words):
                     block[w, j] = sub[j, w]
+            offer = _offer_words  # 5 words and more
+            if n_words == 2:
+                offer = _offer_2_words
+            elif n_words == 3:
+                offer = _offer_3_words
+            elif n_words == 4:
+                offer = _offer_4_words
             for t in range(n_tile):
-                thr[t] = _offer_words(
-                    Q[q0 + t], block, m, dist, best_d, best_i, t, thr[t], j0
-                )
+                thr[t] = offer(Q[q0 + t], block, m, dist, best_d, best_i, t, thr[t], j0)
         out_d[q0 : q0 + n_tile] = best_d[:n_tile]
         out_i[q0 : q0 + n_tile] = best_i[:n_tile]
 
