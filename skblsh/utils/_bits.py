@@ -264,12 +264,15 @@ def hamming_kneighbors(query_words, words, k, *, n_threads=1):
     n_queries = len(query_words)
     out_d = np.empty((n_queries, k), dtype=np.int32)
     out_i = np.empty((n_queries, k), dtype=np.int64)
-    # Whole query tiles per thread, so no tile re-reads the database twice.
+    # Whole query tiles per task, several tasks per thread: a thread slowed
+    # down by other jobs on the machine then takes fewer tasks instead of
+    # holding up the others.
     n_tiles = -(-n_queries // _QUERY_TILE)
     n_threads = max(1, min(int(n_threads), n_tiles))
+    n_tasks = 1 if n_threads == 1 else min(n_tiles, 8 * n_threads)
     bounds = [
-        min(n_queries, _QUERY_TILE * (n_tiles * i // n_threads))
-        for i in range(n_threads + 1)
+        min(n_queries, _QUERY_TILE * (n_tiles * i // n_tasks))
+        for i in range(n_tasks + 1)
     ]
 
     def run(i):
@@ -281,5 +284,5 @@ def hamming_kneighbors(query_words, words, k, *, n_threads=1):
         run(0)
     else:
         with ThreadPoolExecutor(n_threads) as pool:
-            list(pool.map(run, range(n_threads)))
+            list(pool.map(run, range(n_tasks)))
     return out_d, out_i
