@@ -287,6 +287,11 @@ def _cmd_denoise(args):
             f"Expected input files with distinct names, got several named "
             f"{', '.join(dupes)} (their outputs would overwrite each other)."
         )
+    if out.exists() and not out.is_dir():
+        raise ValueError(
+            f"Expected -o/--output to be a folder for the denoised files, got "
+            f"'{out}', which is a file."
+        )
     out.mkdir(parents=True, exist_ok=True)
     failed = 0
     for path in args.inputs:
@@ -296,7 +301,14 @@ def _cmd_denoise(args):
                 y = read_audio(path, sr=separator.sr)
             for w in caught:
                 print(f"skblsh: note: {w.message}", file=sys.stderr)
+            if len(y) < separator.n_fft:
+                raise ValueError(
+                    f"Expected at least {separator.n_fft} samples (one STFT "
+                    f"window, {1000 * separator.n_fft / separator.sr:.0f} ms at "
+                    f"{separator.sr} Hz), got {len(y)}."
+                )
             (estimate,) = separator.predict([y])
+            del y  # an hour of audio is 230 MB: free it before writing
             target = write_audio(
                 out / f"{Path(path).stem}.wav", estimate, sr=separator.sr
             )

@@ -108,12 +108,19 @@ def load_model(path, *, return_metadata=False):
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"Expected an existing model file, got '{path}'.")
+    if path.stat().st_size == 0:
+        raise ValueError(
+            f"Expected '{path}' to be a skblsh model file (skblsh fit -o ...), "
+            "got an empty file."
+        )
     try:
         payload = joblib.load(path)
     except Exception as exc:  # joblib/pickle raise many types on bad files
+        reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         raise ValueError(
             f"Expected '{path}' to be a skblsh model file (skblsh fit -o ...), "
-            f"but it could not be read: {type(exc).__name__}: {exc}"
+            f"but it could not be read ({reason}); is it truncated or another "
+            "kind of file?"
         ) from None
     if not isinstance(payload, dict) or payload.get("format") != _FORMAT:
         raise ValueError(
