@@ -66,9 +66,9 @@ def stage_split(sep, mixtures):
         t2 = time.perf_counter()
         codes = hasher.transform(F)
         t3 = time.perf_counter()
-        knn.index_.kneighbors(codes)
+        dist, ind = knn.index_.kneighbors(codes)
         t4 = time.perf_counter()
-        mask = knn.predict(codes)  # search again + averaging
+        mask = knn._average(dist, ind)
         t5 = time.perf_counter()
         istft(
             Z * np.clip(mask, 0.0, 1.0),

@@ -356,6 +356,11 @@ class HammingKNNMaskRegressor(MultiOutputMixin, RegressorMixin, BaseEstimator):
         check_is_fitted(self)
         X = _validate_codes(self, X, reset=False)
         dist, ind = self.index_.kneighbors(X)
+        pred = self._average(dist, ind)
+        return pred.ravel() if self._y_1d else pred
+
+    def _average(self, dist, ind):
+        """Mean (or distance-weighted mean) of the neighbours' targets."""
         neighbours = self._targets[ind]
         if self.binary_targets_:
             neighbours = np.unpackbits(
@@ -373,7 +378,7 @@ class HammingKNNMaskRegressor(MultiOutputMixin, RegressorMixin, BaseEstimator):
             pred = np.einsum(
                 "qk,qko->qo", w, neighbours.astype(np.float64, copy=False)
             ) / w.sum(axis=1, keepdims=True)
-        return pred.ravel() if self._y_1d else pred
+        return pred
 
     @property
     def targets_(self):
