@@ -79,7 +79,7 @@ def stage_split(sep, mixtures):
         t6 = time.perf_counter()
         for name, dt in zip(
             t,
-            [t1 - t0, t2 - t1, t3 - t2, t4 - t3, (t5 - t4) - (t4 - t3), t6 - t5],
+            [t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5],
             strict=True,
         ):
             t[name] += dt
