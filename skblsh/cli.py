@@ -235,8 +235,17 @@ def _task_kwargs(args):
 
 def _load_task(corpus, kwargs, quiet):
     if corpus is None:
-        data = load_demo(random_state=kwargs["random_state"])
-        return data
+        ignored = [
+            f"--{key.replace('_', '-')} {kwargs.get(key)}"
+            for key, default in (("protocol", "closed"), ("max_utterances", None))
+            if kwargs.get(key, default) != default
+        ]
+        if ignored:
+            raise ValueError(
+                f"Expected --corpus with {' and '.join(ignored)}, got none: the "
+                "embedded demo set has a fixed closed-protocol split."
+            )
+        return load_demo(random_state=kwargs["random_state"])
     _say(f"[skblsh] loading corpus {corpus} ...", quiet=quiet)
     return make_separation_task(corpus, **kwargs)
 

@@ -6,6 +6,8 @@ expected, so a regression to an error from deep inside numpy or librosa (or
 to no error at all) fails here.
 """
 
+import re
+
 import numpy as np
 import pytest
 from sklearn.exceptions import NotFittedError
@@ -414,3 +416,38 @@ def test_estimator_returning_wrong_shape_is_caught():
     sep = MaskingSeparator(ScalarRegressor()).fit([MIX], [SIG])
     with pytest.raises(ValueError, match=r"masks of shape \(17, 513\), got \(17,\)"):
         sep.predict([MIX])
+
+
+# --- the command line: bad options are one-line errors, no model written -----
+
+
+@pytest.mark.parametrize(
+    "options, match",
+    [
+        (["--n-bits", "0"], r"'n_bits' parameter of RandomLSH must be an int"),
+        (["--dictionary-fraction", "2"], r"'dictionary_fraction' parameter"),
+        (["--n-neighbors", "100000"], r"n_neighbors = 100000, n_samples = \d+"),
+        (["--max-utterances", "3"], r"Expected --corpus with --max-utterances 3"),
+        (["--protocol", "open"], r"Expected --corpus with --protocol open"),
+    ],
+)
+def test_cli_bad_options_are_one_line_errors(options, match, tmp_path, capsys):
+    from skblsh.cli import main
+
+    model = tmp_path / "m.joblib"
+    argv = ["-q", "fit", "--hasher", "random", *options, "-o", str(model)]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("skblsh: error: ")
+    assert re.search(match, err), err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_usage_errors_exit_2(capsys):
+    from skblsh.cli import main
+
+    for argv in (["fit", "--n-bits", "many", "-o", "m"], ["denoise", "x.wav"]):
+        with pytest.raises(SystemExit) as info:
+            main(argv)
+        assert info.value.code == 2
+    assert "usage:" in capsys.readouterr().err
