@@ -225,15 +225,18 @@ def _knn_kernel(Q, D, out_d, out_i):
             for j in range(m):
                 for w in range(n_words):
                     block[w, j] = sub[j, w]
-            offer = _offer_words  # 5 words and more
-            if n_words == 2:
-                offer = _offer_2_words
-            elif n_words == 3:
-                offer = _offer_3_words
-            elif n_words == 4:
-                offer = _offer_4_words
+            # Explicit calls: a function held in a variable is numba's
+            # experimental first-class function type.
             for t in range(n_tile):
-                thr[t] = offer(Q[q0 + t], block, m, dist, best_d, best_i, t, thr[t], j0)
+                args = (Q[q0 + t], block, m, dist, best_d, best_i, t, thr[t], j0)
+                if n_words == 2:
+                    thr[t] = _offer_2_words(*args)
+                elif n_words == 3:
+                    thr[t] = _offer_3_words(*args)
+                elif n_words == 4:
+                    thr[t] = _offer_4_words(*args)
+                else:
+                    thr[t] = _offer_words(*args)
         out_d[q0 : q0 + n_tile] = best_d[:n_tile]
         out_i[q0 : q0 + n_tile] = best_i[:n_tile]
 
