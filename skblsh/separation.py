@@ -455,7 +455,10 @@ class MaskingSeparator(BaseEstimator):
         Parameters
         ----------
         mixtures : list of ndarray of shape (n_samples_i,)
-            Mixture waveforms, each at least ``n_fft`` samples long.
+            Mono floating-point mixture waveforms, finite, each at least
+            ``n_fft`` samples long. Integer PCM raises ``TypeError`` rather
+            than being rescaled by a guess: divide int16 samples by 32768 (or
+            read files with :func:`skblsh.datasets.read_audio`).
         sr : int, default=None
             Sample rate of the audio, checked against ``self.sr`` if given.
 
