@@ -93,6 +93,12 @@ def parse_args(argv=None):
     p.add_argument("--protocols", nargs="+", default=["closed", "open"])
     p.add_argument("--out", type=Path, default=Path("reproduce_out"))
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--replot",
+        type=Path,
+        default=None,
+        help="redraw Fig. 3 from a table1.md of an earlier run, without rerunning",
+    )
     args = p.parse_args(argv)
     if args.max_utterances is None:
         args.max_utterances = 6 if args.quick else 30
@@ -277,7 +283,30 @@ def table(results, args):
     return "\n".join(lines)
 
 
-def figure(results, args, path):
+def summarize(results):
+    """Mean and std of the SDR over repeats, per (set, method, dict., L)."""
+    return {
+        key: (np.mean([r[0] for r in runs]), np.std([r[0] for r in runs]))
+        for key, runs in results.items()
+    }
+
+
+def read_table(path):
+    """The SDR summary of a ``table1.md`` written by this script."""
+    summary = {}
+    for line in Path(path).read_text().splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) != 7 or cells[0] in ("set", "---"):
+            continue
+        protocol, name, frac, L, sdr = cells[:5]
+        frac = None if frac == "—" else float(frac.rstrip("%")) / 100
+        L = None if L == "—" else int(L)
+        mean, _, std = sdr.partition(" ± ")
+        summary[(protocol, name, frac, L)] = (float(mean), float(std or 0))
+    return summary
+
+
+def figure(summary, args, path):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -287,7 +316,7 @@ def figure(results, args, path):
     fig, axes = plt.subplots(
         1,
         len(args.protocols),
-        figsize=(4.2 * len(args.protocols), 3.4),
+        figsize=(4.2 * len(args.protocols), 3.8),
         sharey=True,
         squeeze=False,
     )
@@ -296,10 +325,7 @@ def figure(results, args, path):
         for name, color in styles.items():
             for i, frac in enumerate(sorted(args.fractions, reverse=True)):
                 ls = LINESTYLES[i % len(LINESTYLES)]
-                runs = np.array(
-                    [[r[0] for r in results[(protocol, name, frac, L)]] for L in Ls]
-                )
-                mean, std = runs.mean(axis=1), runs.std(axis=1)
+                mean, std = np.array([summary[(protocol, name, frac, L)] for L in Ls]).T
                 ax.plot(
                     Ls,
                     mean,
@@ -312,7 +338,7 @@ def figure(results, args, path):
                 ax.fill_between(Ls, mean - std, mean + std, color=color, alpha=0.15)
         for i, frac in enumerate(sorted(args.fractions, reverse=True)):
             ls = LINESTYLES[i % len(LINESTYLES)]
-            knn = np.mean([r[0] for r in results[(protocol, "kNN-STFT", frac, None)]])
+            knn = summary[(protocol, "kNN-STFT", frac, None)][0]
             ax.axhline(knn, color="0.4", ls=ls, lw=1, label=f"kNN-STFT {frac:.0%}")
         ax.set_xscale("log", base=2)
         ax.set_xticks(Ls, [str(L) for L in Ls])
@@ -320,14 +346,20 @@ def figure(results, args, path):
         ax.set_title(f"{protocol} set")
         ax.grid(alpha=0.3)
     axes[0, 0].set_ylabel("SDR (dB)")
-    axes[0, -1].legend(fontsize=7, loc="lower right")
-    fig.tight_layout()
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=8)
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.replot is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
+        figure(read_table(args.replot), args, args.out / "fig3_sdr_vs_bits.png")
+        say(f"wrote {args.out / 'fig3_sdr_vs_bits.png'}")
+        return
     if not (args.corpus / "manifest.csv").is_file():
         sys.exit(f"reproduce_paper: no manifest.csv in corpus folder '{args.corpus}'")
     args.out.mkdir(parents=True, exist_ok=True)
@@ -360,7 +392,7 @@ def main(argv=None):
     )
     print("\n" + md + note, flush=True)
     (args.out / "table1.md").write_text(md + note + "\n")
-    figure(results, args, args.out / "fig3_sdr_vs_bits.png")
+    figure(summarize(results), args, args.out / "fig3_sdr_vs_bits.png")
     say(f"wrote {args.out / 'table1.md'} and {args.out / 'fig3_sdr_vs_bits.png'}")
 
 

@@ -36,6 +36,8 @@ QUICK = bool(os.environ.get("SKBLSH_EXAMPLES_QUICK"))
 BITS = [8, 32] if QUICK else [8, 16, 32, 64]
 
 X, y = load_digits(return_X_y=True)
+if QUICK:
+    X, y = X[:700], y[:700]
 X_train, X_test, y_train, y_test = train_test_split(
     X, y, test_size=0.25, random_state=0, stratify=y
 )
