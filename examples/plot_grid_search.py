@@ -27,12 +27,12 @@ QUICK = bool(os.environ.get("SKBLSH_EXAMPLES_QUICK"))
 demo = load_demo(random_state=0)
 # A subset of the training utterances keeps the example fast; each utterance
 # appears in two mixtures (two noise types), identified by groups_train.
-n_mix = 12 if QUICK else 30
+n_mix = 12 if QUICK else 16
 mixtures, sources = demo.mixtures_train[:n_mix], demo.sources_train[:n_mix]
 groups = demo.groups_train[:n_mix]
 
 param_grid = {
-    "estimator__hash__n_bits": [16, 32] if QUICK else [16, 32, 64],
+    "estimator__hash__n_bits": [16, 32] if QUICK else [16, 64],
     "estimator__knn__n_neighbors": [1, 10] if QUICK else [1, 5, 20],
 }
 search = GridSearchCV(
