@@ -41,6 +41,7 @@ Usage::
 """
 
 import argparse
+import pickle
 import time
 from pathlib import Path
 
@@ -374,6 +375,14 @@ def main(argv=None):
         help="rows per segment of blsh-paper (paper: 1000)",
     )
     parser.add_argument(
+        "--save", help="pickle the per-utterance results here (to --merge runs)"
+    )
+    parser.add_argument(
+        "--merge",
+        nargs="+",
+        help="print the tables of saved runs (e.g. one per seed) pooled",
+    )
+    parser.add_argument(
         "--quick",
         action="store_true",
         help="1 seed, 15 utterances per speaker, 15 evaluation mixtures",
@@ -383,9 +392,24 @@ def main(argv=None):
         args.seeds, args.max_utterances, args.n_eval = [0], 15, 15
     start = time.perf_counter()
     rows, timing = {}, {}
+    if args.merge:
+        args.seeds = []
+        for path in args.merge:
+            with open(path, "rb") as f:
+                saved = pickle.load(f)
+            for key, value in saved["rows"].items():
+                rows.setdefault(key, []).extend(value)
+            timing.update(saved["timing"])
+            args.seeds += saved["seeds"]
+        for protocol in args.protocols:
+            report(args, rows, timing, protocol)
+        return
     for protocol in args.protocols:
         for seed in args.seeds:
             run_seed(args, protocol, seed, rows, timing)
+            if args.save:
+                with open(args.save, "wb") as f:
+                    pickle.dump(dict(rows=rows, timing=timing, seeds=args.seeds), f)
         report(args, rows, timing, protocol)
     print(f"\nTotal time {time.perf_counter() - start:.0f} s")
 
