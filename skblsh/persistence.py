@@ -104,6 +104,18 @@ def load_model(path, *, return_metadata=False):
     -----
     ModelVersionWarning
         If the file was written by another skblsh version.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> from skblsh import RandomLSH
+    >>> from skblsh.persistence import load_model, save_model
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = save_model(RandomLSH(8), os.path.join(tmp, "m.joblib"),
+    ...                       metadata={"corpus": "demo"})
+    ...     model, meta = load_model(path, return_metadata=True)
+    >>> model, meta
+    (RandomLSH(n_bits=8), {'corpus': 'demo'})
     """
     path = Path(path)
     if not path.is_file():
