@@ -442,7 +442,8 @@ class BoostedLSH(_BaseLSH):
     utterances per speaker, 30 test mixtures per seed, 10% dictionary, K=10,
     seeds 0-2), paired SDR gain of the default over RandomLSH at L = 16, 32,
     64, 150: closed protocol +1.19, +0.85, +0.44, +0.31 dB (s.e. 0.12-0.20);
-    unseen speakers and noise types (seed 0) +0.75, -0.04, -0.31, -0.48 dB.
+    unseen speakers and noise types +0.90, -0.03, -0.07, +0.08 dB (s.e.
+    0.10-0.14).
     Learned bits help most at short codes; at long codes, and on unseen
     conditions, random bits catch up.
 
