@@ -622,13 +622,18 @@ class BoostedLSH(_BaseLSH):
 
     def _fit_bit(self, segments, rng):
         w = self._init_direction(segments, rng)
+        if self.max_iter == 0:
+            # Bits are invariant to the projection's scale: keep the unit
+            # eigenvector (rescaling a near-degenerate direction by a tiny
+            # spread overflows float32).
+            b = self._median_intercept(segments, w) if self.fit_intercept else 0.0
+            return w, b, np.full(1, np.nan)
         z = np.concatenate([seg.X @ w for seg in segments])
         scale = z.std()
-        if scale <= 0:
+        if not np.isfinite(scale) or scale < 1e-20:
             scale = 1.0
         # Unit spread of the pre-activation keeps tanh out of saturation.
         w = w / scale
-        z = z / scale
         b = 0.0
         total_weight = sum(float(seg.W.sum()) for seg in segments)
         losses = np.zeros(self.max_iter + 1)
@@ -636,9 +641,6 @@ class BoostedLSH(_BaseLSH):
         m, v = np.zeros_like(w), np.zeros_like(w)
         beta1, beta2, tiny = 0.9, 0.999, 1e-8
         w = w.astype(np.float32)
-        if self.max_iter == 0:
-            b = self._median_intercept(segments, w) if self.fit_intercept else 0.0
-            return w.astype(np.float64), b, np.full(1, np.nan)
         for it in range(self.max_iter + 1):
             if self.fit_intercept:
                 b = self._median_intercept(segments, w)
