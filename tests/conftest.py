@@ -22,7 +22,7 @@ def corpus_path():
 
 
 # Property tests draw the same examples on every run, so CI can never fail on
-# an example nobody can reproduce; run `pytest --hypothesis-seed=N` to explore.
+# an example nobody can reproduce (switch profiles locally to explore more).
 try:
     from hypothesis import settings
 except ImportError:  # pragma: no cover
