@@ -207,10 +207,8 @@ def make_frames(mixtures, sources, *, n_fft=1024, hop_length=256):
     X, Y, groups = [], [], []
     for i, (m, s) in enumerate(zip(mixtures, sources, strict=True)):
         M = stft(m, n_fft=n_fft, hop_length=hop_length)
-        N = stft(m - s, n_fft=n_fft, hop_length=hop_length)
-        S = stft(s, n_fft=n_fft, hop_length=hop_length)
         X.append(np.abs(M).astype(np.float32))
-        Y.append((np.abs(S) > np.abs(N)).astype(np.float32))
+        Y.append(ideal_binary_mask(m, s, n_fft=n_fft, hop_length=hop_length))
         groups.append(np.full(len(M), i, dtype=np.int64))
     return np.concatenate(X), np.concatenate(Y), np.concatenate(groups)
 
