@@ -4,6 +4,7 @@ import pytest
 from sklearn.pipeline import make_pipeline
 from sklearn.utils.estimator_checks import (
     check_get_feature_names_out_error,
+    check_global_output_transform_pandas,
     check_set_output_transform,
     check_set_output_transform_pandas,
     check_transformer_get_feature_names_out,
@@ -88,6 +89,9 @@ ESTIMATORS = [
     # The regressor behind a hasher receives real codes in every check.
     make_pipeline(RandomLSH(n_bits=16, random_state=0), HammingKNNMaskRegressor(3)),
     SpectralFeatures(),
+    SpectralFeatures(power=0.3, normalize=False),
+    SpectralFeatures(kind="mel", n_mels=4),
+    SpectralFeatures(kind="log-mel", n_mels=4, power=2.0),
     SpectralFeatures(kind="mfcc", n_mels=4, n_mfcc=3),
 ]
 
@@ -102,11 +106,22 @@ def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
 
 
-TRANSFORMERS = [RandomLSH(n_bits=12), BoostedLSH(n_bits=12, segment_size=40)]
+TRANSFORMERS = [
+    RandomLSH(n_bits=12),
+    BoostedLSH(n_bits=12, segment_size=40),
+    SpectralFeatures(),
+    SpectralFeatures(power=0.3, normalize=False),
+    SpectralFeatures(kind="mel", n_mels=4),
+    SpectralFeatures(kind="log-mel", n_mels=4, power=2.0),
+    SpectralFeatures(kind="mfcc", n_mels=4, n_mfcc=3),
+]
 
 
+# The pandas checks fit on a DataFrame and transform an array; the checks'
+# 3-5 frequency bins are too few for even 4 mel bands.
 @pytest.mark.filterwarnings("ignore:X (has|does not have)( valid)? feature names")
-@pytest.mark.parametrize("transformer", TRANSFORMERS, ids=lambda t: type(t).__name__)
+@pytest.mark.filterwarnings("ignore:.*mel filters are empty:UserWarning")
+@pytest.mark.parametrize("transformer", TRANSFORMERS, ids=repr)
 @pytest.mark.parametrize(
     "check",
     [
@@ -115,6 +130,7 @@ TRANSFORMERS = [RandomLSH(n_bits=12), BoostedLSH(n_bits=12, segment_size=40)]
         check_get_feature_names_out_error,
         check_set_output_transform,
         check_set_output_transform_pandas,
+        check_global_output_transform_pandas,
     ],
     ids=lambda c: c.__name__,
 )

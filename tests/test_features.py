@@ -7,15 +7,6 @@ import pytest
 import soundfile as sf
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import NotFittedError
-from sklearn.utils.estimator_checks import (
-    check_get_feature_names_out_error,
-    check_global_output_transform_pandas,
-    check_set_output_transform,
-    check_set_output_transform_pandas,
-    check_transformer_get_feature_names_out,
-    check_transformer_get_feature_names_out_pandas,
-    parametrize_with_checks,
-)
 
 from skblsh.features import SpectralFeatures
 
@@ -270,43 +261,6 @@ def test_empty_mel_filters_warn_with_parameter_names():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         SpectralFeatures("mel", n_mels=40).fit(_random_frames())
-
-
-CHECKED = [
-    SpectralFeatures(),
-    SpectralFeatures(power=0.3, normalize=False),
-    SpectralFeatures(kind="mel", n_mels=4),
-    SpectralFeatures(kind="log-mel", n_mels=4, power=2.0),
-    SpectralFeatures(kind="mfcc", n_mels=4, n_mfcc=3),
-]
-
-
-# The common checks feed 3-5 bins (n_fft 4-8), too few for even 4 mel bands.
-@pytest.mark.filterwarnings("ignore:.*mel filters are empty:UserWarning")
-@parametrize_with_checks(CHECKED)
-def test_sklearn_compatible(estimator, check):
-    check(estimator)
-
-
-@pytest.mark.filterwarnings("ignore:.*mel filters are empty:UserWarning")
-# The pandas checks themselves fit on a DataFrame and transform an array.
-@pytest.mark.filterwarnings("ignore:X (has|does not have) .*feature names:UserWarning")
-@pytest.mark.parametrize("estimator", CHECKED, ids=lambda e: e.kind)
-@pytest.mark.parametrize(
-    "check",
-    [
-        check_transformer_get_feature_names_out,
-        check_transformer_get_feature_names_out_pandas,
-        check_get_feature_names_out_error,
-        check_set_output_transform,
-        check_set_output_transform_pandas,
-        check_global_output_transform_pandas,
-    ],
-    ids=lambda c: c.__name__,
-)
-def test_feature_names_and_set_output(estimator, check):
-    pytest.importorskip("pandas")
-    check(type(estimator).__name__, estimator)
 
 
 def test_set_output_pandas_columns(speech_frames):
