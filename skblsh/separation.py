@@ -288,11 +288,13 @@ class MaskingSeparator(BaseEstimator):
     [0, 1], applies it to the complex STFT and inverts it, returning waveforms
     of the inputs' exact lengths.
 
-    Prediction works through each mixture in blocks of ``block_frames`` STFT
-    frames (STFT, mask and overlap-add per block), so memory beyond the input
-    and output waveforms stays bounded however long the recording; the
-    result equals the one-shot ``istft(stft(m) * mask, length=len(m))`` to
-    float rounding. This assumes, like any frame-level regressor should, that
+    Prediction works through the mixtures in blocks of about ``block_frames``
+    STFT frames (STFT, mask and overlap-add per block), so memory beyond the
+    input and output waveforms stays bounded however long the recording;
+    frames of consecutive short mixtures share a block, so the frame-level
+    estimator is called once per block rather than once per mixture. The
+    result equals the one-shot ``istft(stft(m) * mask, length=len(m))`` of
+    each mixture on its own to float rounding. This assumes, like any frame-level regressor should, that
     ``estimator.predict`` treats rows independently.
 
     Parameters
@@ -469,7 +471,21 @@ class MaskingSeparator(BaseEstimator):
         check_is_fitted(self)
         self._check_sr(sr)
         mixtures = check_audio_list(mixtures, name="mixtures", min_samples=self.n_fft)
-        return [self._denoise(m) for m in mixtures]
+        outputs = [np.zeros(len(y), dtype=y.dtype) for y in mixtures]
+        # Blocks of several mixtures share one frame-level predict: its fixed
+        # cost (validation, thread start-up of the search) dominated short
+        # utterances, and rows are independent, so the output is unchanged.
+        pending, n_pending = [], 0
+        for index, y in enumerate(mixtures):
+            for block in self._blocks(y):
+                pending.append((index, *block))
+                n_pending += len(block[-1])
+                if n_pending >= self.block_frames:
+                    self._write_blocks(pending, mixtures, outputs)
+                    pending, n_pending = [], 0
+        if pending:
+            self._write_blocks(pending, mixtures, outputs)
+        return outputs
 
     def _n_frames(self, n_samples):
         # Frames of librosa's centred STFT (n_fft // 2 zeros padded each side).
@@ -489,27 +505,38 @@ class MaskingSeparator(BaseEstimator):
         )
         return Z.T
 
-    def _denoise(self, y):
-        """Masked STFT and overlap-add of one mixture, block by block.
+    def _blocks(self, y):
+        """STFT blocks ``(f0, f1, g0, Z)`` of one mixture, in order.
 
         Block ``[f0, f1)`` writes the output samples ``[f0, f1) * hop`` (in
         padded coordinates). Those samples are also covered by up to
-        ``ceil(n_fft / hop) - 1`` earlier frames, so each block recomputes
-        that many frames before ``f0`` and every written sample gets exactly
-        the frames (and window normalisation) of the one-shot inverse.
+        ``ceil(n_fft / hop) - 1`` earlier frames, so ``Z`` holds the frames
+        from ``g0`` (that many before ``f0``) to ``f1``, and every written
+        sample gets exactly the frames (and window normalisation) of the
+        one-shot inverse.
         """
-        n_fft, hop, pad = self.n_fft, self.hop_length, self.n_fft // 2
         n_frames = self._n_frames(len(y))
-        margin = -(-n_fft // hop) - 1
-        out = np.zeros(len(y), dtype=y.dtype)
+        margin = -(-self.n_fft // self.hop_length) - 1
         for f0 in range(0, n_frames, self.block_frames):
             f1 = min(f0 + self.block_frames, n_frames)
             g0 = max(f0 - margin, 0)
-            Z = self._stft_frames(y, g0, f1)
+            yield f0, f1, g0, self._stft_frames(y, g0, f1)
+
+    def _write_blocks(self, blocks, mixtures, outputs):
+        """Mask blocks of one or more mixtures with one predict; overlap-add."""
+        n_fft, hop, pad = self.n_fft, self.hop_length, self.n_fft // 2
+        Zs = [block[-1] for block in blocks]
+        masks = self._mask(np.abs(np.concatenate(Zs)))
+        bounds = np.cumsum([0] + [len(Z) for Z in Zs])
+        for (index, f0, f1, g0, Z), a0, a1 in zip(
+            blocks, bounds, bounds[1:], strict=False
+        ):
+            y, out = mixtures[index], outputs[index]
+            n_frames = self._n_frames(len(y))
             # The float64 mask makes the product (and the inverse) float64,
             # like the one-shot path; only the output is cast back.
             y_block = librosa.istft(
-                (Z * self._mask(np.abs(Z))).T,
+                (Z * masks[a0:a1]).T,
                 n_fft=n_fft,
                 hop_length=hop,
                 window="hann",
@@ -522,7 +549,6 @@ class MaskingSeparator(BaseEstimator):
             offset = g0 * hop - pad
             if b > a:
                 out[a:b] = y_block[a - offset : b - offset]
-        return out
 
     def _mask(self, magnitudes):
         mask = np.asarray(self.estimator_.predict(magnitudes.astype(np.float32)))

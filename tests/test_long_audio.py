@@ -69,6 +69,32 @@ def test_blocked_predict_on_real_speech_equals_one_shot():
     assert np.max(np.abs(out)) > 0.05  # not trivially silent
 
 
+@pytest.mark.parametrize("block_frames", [1, 5, 40, 2048])
+def test_mixtures_sharing_blocks_equal_each_mixture_alone(block_frames):
+    # predict pools frames of consecutive mixtures into one estimator call;
+    # each output must still be its own one-shot result, whatever the mix of
+    # lengths and dtypes in the list.
+    sep = _fit(block_frames=block_frames)
+    rng = np.random.RandomState(3)
+    mixtures = [
+        (0.3 * rng.randn(n)).astype(dtype)
+        for n, dtype in [
+            (1024, np.float32),
+            (5000, np.float64),
+            (1025, np.float64),
+            (30000, np.float32),
+            (2048, np.float64),
+        ]
+    ]
+    outputs = sep.predict(mixtures)
+    assert len(outputs) == len(mixtures)
+    for m, out in zip(mixtures, outputs, strict=True):
+        expected, _ = _one_shot(sep, m)
+        assert out.shape == m.shape and out.dtype == m.dtype
+        assert np.max(np.abs(out - expected)) <= 1e-6
+        assert np.max(np.abs(out)) > 0
+
+
 def _peak_predict_bytes(sep, m):
     tracemalloc.start()
     try:
