@@ -294,8 +294,9 @@ class MaskingSeparator(BaseEstimator):
     frames of consecutive short mixtures share a block, so the frame-level
     estimator is called once per block rather than once per mixture. The
     result equals the one-shot ``istft(stft(m) * mask, length=len(m))`` of
-    each mixture on its own to float rounding. This assumes, like any frame-level regressor should, that
-    ``estimator.predict`` treats rows independently.
+    each mixture on its own to float rounding. This assumes, like any
+    frame-level regressor should, that ``estimator.predict`` treats rows
+    independently.
 
     Parameters
     ----------

@@ -52,8 +52,7 @@ def check_audio(y, *, name="y", min_samples=1, allow_silent=True):
                 "(dtype='float32')."
             )
         raise TypeError(
-            f"Expected {name} to have a floating-point dtype, got {arr.dtype}."
-            + hint
+            f"Expected {name} to have a floating-point dtype, got {arr.dtype}." + hint
         )
     if arr.ndim != 1:
         detail = ""
@@ -92,8 +91,7 @@ def check_audio_list(ys, *, name="X", min_samples=1):
         )
     if isinstance(ys, (str, bytes)) or not hasattr(ys, "__len__"):
         raise TypeError(
-            f"Expected {name} to be a list of 1-D waveforms, got "
-            f"{type(ys).__name__}."
+            f"Expected {name} to be a list of 1-D waveforms, got {type(ys).__name__}."
         )
     if len(ys) == 0:
         raise ValueError(f"Expected {name} to contain at least one waveform, got 0.")
