@@ -71,8 +71,9 @@ EXPECTED_FAILED_CHECKS = {
     ),
     "BoostedLSH": {
         "check_transformer_n_iter": (
-            "the default max_iter=0 keeps the spectral initialisation, so no "
-            "gradient step runs (n_iter_ == 0); max_iter > 0 is tested separately"
+            "the default max_iter='auto' keeps the spectral initialisation, so "
+            "no gradient step runs (n_iter_ == 0); max_iter > 0 is tested "
+            "separately"
         ),
     },
 }
