@@ -534,23 +534,36 @@ def test_boosted_lsh_learned_bits_then_random_bits(digits):
     assert_array_equal(full.projections_, learned.projections_)
 
 
-def test_boosted_lsh_separates_speech_better_than_random(corpus_path):
-    # Reduced closed protocol of benchmarks/bench_codes.py: 8 utterances per
-    # speaker, 10% dictionary (~850 frames), K=10, 16 bits; paired SDR gain of
-    # BoostedLSH over RandomLSH on the same test mixtures. Measured (seeds
-    # 0/1/2): +2.12/+1.66/+0.76 dB (s.e. 0.4-0.7 over 10 mixtures); the test
-    # uses seed 0.
+@pytest.mark.parametrize(
+    "n_bits, max_utterances, min_gain",
+    [
+        # Measured paired gains, seeds 0/1/2 (s.e. 0.3-0.5 over 10 or 20
+        # mixtures): L=16, 8 utterances per speaker: +1.42/+1.52/+0.96 dB
+        # (+2.12/+1.66/+0.76 with shrinkage=0); L=64, 20 utterances per
+        # speaker: +0.76/+1.02/+1.15 dB. The test uses seed 0. Smaller tasks
+        # are not stable at L=64, nor is the open protocol at this size (+-1
+        # dB between seeds); benchmarks/bench_codes.py measures those.
+        (16, 8, 0.5),
+        (64, 20, 0.3),
+    ],
+)
+def test_boosted_lsh_separates_speech_better_than_random(
+    corpus_path, n_bits, max_utterances, min_gain
+):
+    # Reduced closed protocol of benchmarks/bench_codes.py: 10% dictionary,
+    # K=10; paired SDR gain of BoostedLSH over RandomLSH on the same test
+    # mixtures.
     from skblsh.datasets import make_separation_task
     from skblsh.metrics import separation_report
     from skblsh.separation import MaskingSeparator, make_separator_pipeline
 
     task = make_separation_task(
-        corpus_path, protocol="closed", max_utterances=8, random_state=0
+        corpus_path, protocol="closed", max_utterances=max_utterances, random_state=0
     )
     sdr = {}
     for hasher in ("random", "boosted"):
         sep = MaskingSeparator(
-            make_separator_pipeline(16, 10, hasher=hasher, random_state=0),
+            make_separator_pipeline(n_bits, 10, hasher=hasher, random_state=0),
             dictionary_fraction=0.1,
             random_state=0,
         ).fit(task.mixtures_train, task.sources_train)
@@ -559,5 +572,5 @@ def test_boosted_lsh_separates_speech_better_than_random(corpus_path):
             task.sources_test, estimates, task.mixtures_test
         ).sdr
     gain = sdr["boosted"] - sdr["random"]
-    assert gain.mean() > 0.5, gain
+    assert gain.mean() > min_gain, gain
     assert np.mean(gain > 0) >= 0.6, gain
