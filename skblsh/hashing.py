@@ -13,7 +13,6 @@ import time
 from numbers import Integral, Real
 
 import numpy as np
-from scipy.sparse.linalg import eigsh
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
@@ -22,6 +21,14 @@ from sklearn.base import (
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._boosting import (
+    Segment,
+    boost,
+    median_intercept,
+    refine,
+    residual_direction,
+    target_similarity,
+)
 from .utils._bits import as_words, block_rows, hamming_block, n_bytes_for
 from .utils._sklearn import Interval, StrOptions, _fit_context
 
@@ -290,61 +297,6 @@ class RandomLSH(_BaseLSH):
         return self
 
 
-def _l2_normalize(X):
-    norms = np.linalg.norm(X, axis=1, keepdims=True)
-    return np.divide(X, norms, out=np.zeros_like(X), where=norms > 0)
-
-
-def _target_similarity(F):
-    """Ground-truth SSM in [0, 1]: cosine similarities clipped at zero."""
-    Fn = _l2_normalize(F)
-    T = np.clip(Fn @ Fn.T, 0.0, 1.0)
-    np.fill_diagonal(T, 0.0)
-    return T
-
-
-class _Segment:
-    """One fixed block of rows with its target SSM and boosting state.
-
-    Holds four ``segment_size**2`` float32 matrices: the target ``T`` in
-    [0, 1], the pair weights ``W`` (zero on the diagonal), the running
-    beta-weighted vote ``R`` of the bits learned so far in the +/-1 domain, and
-    a scratch buffer, reused so that no step allocates a new square matrix.
-    """
-
-    def __init__(self, X, T):
-        n = len(X)
-        self.X = X
-        self.T = T
-        self.t = 2.0 * T - 1.0
-        self.W = np.ones((n, n), dtype=np.float32)
-        np.fill_diagonal(self.W, 0.0)
-        self.R = np.zeros((n, n), dtype=np.float32)
-        self.buf = np.empty((n, n), dtype=np.float32)
-
-
-def _weak_loss_grad(seg, w, b, loss, total_weight):
-    """Weighted loss of one relaxed bit on a segment and its gradient.
-
-    The relaxed bit is ``h = tanh(X w + b)``; its SSM is ``(h h^T + 1) / 2``.
-    """
-    h = np.tanh(seg.X @ w + b)
-    S_hat = (np.outer(h, h) + 1.0) * 0.5
-    eps = 1e-6
-    np.clip(S_hat, eps, 1.0 - eps, out=S_hat)
-    Wn = seg.W / total_weight
-    if loss == "cross_entropy":
-        value = -np.sum(Wn * (seg.T * np.log(S_hat) + (1 - seg.T) * np.log1p(-S_hat)))
-        dS = Wn * ((1 - seg.T) / (1 - S_hat) - seg.T / S_hat)
-    else:
-        diff = S_hat - seg.T
-        value = np.sum(Wn * diff * diff)
-        dS = 2.0 * Wn * diff
-    # dS_hat/dP = 1/2 and P_ij = h_i h_j appears twice in a symmetric matrix.
-    gz = (dS @ h) * (1.0 - h * h)
-    return float(value), seg.X.T @ gz
-
-
 class BoostedLSH(_BaseLSH):
     """Boosted locality sensitive hashing (Kim, Yang & Kim, ICASSP 2020).
 
@@ -566,9 +518,9 @@ class BoostedLSH(_BaseLSH):
         rng = check_random_state(self.random_state)
         center = X.mean(axis=0) if self.fit_intercept else np.zeros(n_features)
         segments = [
-            _Segment(
+            Segment(
                 (X[idx] - center).astype(np.float32),
-                _target_similarity(Y[idx]).astype(np.float32),
+                target_similarity(Y[idx]).astype(np.float32),
             )
             for idx in self._segment_indices(n_samples, rng)
         ]
@@ -587,7 +539,7 @@ class BoostedLSH(_BaseLSH):
         for bit in range(n_learned):
             w, b[bit], self.loss_curve_[bit] = self._fit_bit(segments, rng)
             P[bit] = w
-            self.errors_[bit], self.bit_weights_[bit] = _boost(
+            self.errors_[bit], self.bit_weights_[bit] = boost(
                 segments, w, b[bit], self.bit_weights_[:bit].sum()
             )
             if self.verbose:
@@ -604,7 +556,7 @@ class BoostedLSH(_BaseLSH):
             b[n_learned:] = -np.median(Z, axis=0) if self.fit_intercept else 0.0
             self.loss_curve_[n_learned:] = np.nan
             for bit in range(n_learned, self.n_bits):
-                self.errors_[bit], self.bit_weights_[bit] = _boost(
+                self.errors_[bit], self.bit_weights_[bit] = boost(
                     segments, P[bit], b[bit], 0.0, update=False
                 )
         self.projections_ = P
@@ -624,27 +576,12 @@ class BoostedLSH(_BaseLSH):
         n_features = segments[0].X.shape[1]
         if self.init == "random":
             return rng.standard_normal(n_features)
-        Q = np.zeros((n_features, n_features))
-        for seg in segments:
-            A = np.subtract(seg.t, seg.R, out=seg.buf)
-            A *= seg.W
-            Q += seg.X.T @ (A @ seg.X)
-        w = _top_eigenvector(Q)
-        # eigh's sign is arbitrary; fix it for reproducibility across BLAS.
-        w = w * np.sign(w[np.argmax(np.abs(w))])
+        w = residual_direction(segments)
         if self.shrinkage > 0:
             g = rng.standard_normal(n_features)
             g /= np.linalg.norm(g)
             w = np.sqrt(1.0 - self.shrinkage) * w + np.sqrt(self.shrinkage) * g
         return w
-
-    @staticmethod
-    def _median_intercept(segments, w):
-        # Intercepts are not free parameters: a free intercept lets the
-        # weak learner collapse to a constant bit ("all pairs similar"),
-        # which approximates a mostly-positive cosine SSM well and carries
-        # no information. Keeping every bit balanced rules that out.
-        return float(-np.median(np.concatenate([seg.X @ w for seg in segments])))
 
     def _fit_bit(self, segments, rng):
         w = self._init_direction(segments, rng)
@@ -652,85 +589,13 @@ class BoostedLSH(_BaseLSH):
             # Bits are invariant to the projection's scale: keep the unit
             # eigenvector (rescaling a near-degenerate direction by a tiny
             # spread overflows float32).
-            b = self._median_intercept(segments, w) if self.fit_intercept else 0.0
+            b = median_intercept(segments, w) if self.fit_intercept else 0.0
             return w, b, np.full(1, np.nan)
-        z = np.concatenate([seg.X @ w for seg in segments])
-        scale = z.std()
-        if not np.isfinite(scale) or scale < 1e-20:
-            scale = 1.0
-        # Unit spread of the pre-activation keeps tanh out of saturation.
-        w = w / scale
-        b = 0.0
-        total_weight = sum(float(seg.W.sum()) for seg in segments)
-        losses = np.zeros(self.n_iter_ + 1)
-        lr = self.learning_rate * np.mean(np.abs(w))
-        m, v = np.zeros_like(w), np.zeros_like(w)
-        beta1, beta2, tiny = 0.9, 0.999, 1e-8
-        w = w.astype(np.float32)
-        for it in range(self.n_iter_ + 1):
-            if self.fit_intercept:
-                b = self._median_intercept(segments, w)
-            value, grad = 0.0, np.zeros_like(w)
-            for seg in segments:
-                v_seg, g_seg = _weak_loss_grad(seg, w, b, self.loss, total_weight)
-                value += v_seg
-                grad += g_seg
-            losses[it] = value
-            if it == self.n_iter_:
-                break
-            m = beta1 * m + (1 - beta1) * grad
-            v = beta2 * v + (1 - beta2) * grad * grad
-            step = (m / (1 - beta1 ** (it + 1))) / (
-                np.sqrt(v / (1 - beta2 ** (it + 1))) + tiny
-            )
-            w = (w - lr * step).astype(np.float32)
-        return w.astype(np.float64), b, losses
-
-
-def _top_eigenvector(Q):
-    """Eigenvector of the largest eigenvalue of a symmetric matrix."""
-    n = len(Q)
-    if n <= 32:
-        return np.linalg.eigh(Q)[1][:, -1]
-    # Lanczos needs only mat-vecs: a full LAPACK eigh is ~20x slower on a
-    # busy 2-core machine. A fixed start vector keeps fits reproducible.
-    return eigsh(Q, k=1, which="LA", v0=np.ones(n))[1][:, 0]
-
-
-def _boost(segments, w, b, beta_sum, *, update=True):
-    """Score one hard bit, then re-weight pairs and update the running vote.
-
-    With hard bits ``s`` in {-1, 1} and the target ``t = 2T - 1``, the pair
-    error ``|T - (1 + s_i s_j) / 2|`` equals ``(1 - s_i s_j t_ij) / 2``, so the
-    AdaBoost update ``W *= exp(beta * (2 err - 1))`` is
-    ``W *= exp(-beta * s_i s_j t_ij)``: the margin form of AdaBoost with
-    ``t`` as the label and ``s_i s_j`` as the prediction.
-
-    Returns the weighted error eps and the bit weight beta. With
-    ``update=False`` the bit is only scored: weights and vote are kept.
-    """
-    w = w.astype(np.float32)
-    signs, num, den = [], 0.0, 0.0
-    for seg in segments:
-        s = np.where(seg.X @ w + b > 0, 1.0, -1.0).astype(np.float32)
-        np.multiply(seg.W, seg.t, out=seg.buf)
-        num += float(s @ seg.buf @ s)
-        den += float(seg.W.sum())
-        signs.append(s)
-    eps = min(max(0.5 * (1.0 - num / den), 1e-10), 1 - 1e-10)
-    beta = max(0.5 * np.log((1 - eps) / eps), 0.0)
-    if beta > 0 and update:
-        total = 0.0
-        keep = beta_sum / (beta_sum + beta)
-        for seg, s in zip(segments, signs, strict=True):
-            agree = np.multiply.outer(s, s, out=seg.buf)
-            seg.R *= keep
-            seg.R += (1.0 - keep) * agree
-            agree *= seg.t
-            agree *= -beta
-            np.exp(agree, out=agree)
-            seg.W *= agree
-            total += float(seg.W.sum())
-        for seg in segments:
-            seg.W *= den / total
-    return eps, beta
+        return refine(
+            segments,
+            w,
+            n_iter=self.n_iter_,
+            learning_rate=self.learning_rate,
+            loss=self.loss,
+            fit_intercept=self.fit_intercept,
+        )

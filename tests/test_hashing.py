@@ -1,4 +1,5 @@
-"""Tests of the hashers and the bit helpers in skblsh.hashing."""
+"""Tests of the hashers and the bit helpers in skblsh.hashing (and of the
+boosting machinery in skblsh._boosting, through BoostedLSH)."""
 
 import csv
 import pickle
