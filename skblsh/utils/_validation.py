@@ -108,3 +108,11 @@ def check_sample_rate(sr, *, name="sr"):
     if float(sr) != int(sr):
         raise ValueError(f"Expected {name} to be a whole number of Hz, got {sr!r}.")
     return int(sr)
+
+
+def check_length(y, n_samples, *, name, reference_name):
+    if y.shape[0] != n_samples:
+        raise ValueError(
+            f"Expected {name} to have the same length as {reference_name} "
+            f"({n_samples} samples), got {y.shape[0]} samples."
+        )
