@@ -40,7 +40,7 @@ from threadpoolctl import threadpool_limits  # noqa: E402
 
 from skblsh import HammingNearestNeighbors  # noqa: E402
 from skblsh.neighbors import _top_k  # noqa: E402
-from skblsh.utils._bits import as_words, hamming_block  # noqa: E402
+from skblsh.codes import as_words, hamming_block  # noqa: E402
 
 try:
     import faiss

@@ -1,12 +1,12 @@
 """skblsh: learned binary hashing and kNN source separation, scikit-learn style."""
 
-from . import datasets, metrics
+from . import codes, datasets, metrics
+from ._version import __version__
+from .codes import hamming_distances, pack_bits, unpack_bits
 from .features import SpectralFeatures
-from .hashing import BoostedLSH, RandomLSH, hamming_distances, pack_bits, unpack_bits
+from .hashing import BoostedLSH, RandomLSH
 from .neighbors import HammingKNNMaskRegressor, HammingNearestNeighbors
 from .separation import MaskingSeparator, make_frames, make_separator_pipeline
-
-__version__ = "0.1.0.dev0"
 
 __all__ = [
     "BoostedLSH",
@@ -16,6 +16,7 @@ __all__ = [
     "RandomLSH",
     "SpectralFeatures",
     "__version__",
+    "codes",
     "datasets",
     "hamming_distances",
     "make_frames",

@@ -6,8 +6,6 @@ output file is ever left half-written (all writes are temp file + rename).
 """
 
 import argparse
-import os
-import secrets
 import sys
 import time
 import warnings
@@ -15,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__
+from ._version import __version__
 from .datasets import (
     AudioConversionWarning,
     AudioFileError,
@@ -33,6 +31,7 @@ from .separation import (
     make_separator_pipeline,
     stft,
 )
+from .utils._atomic import atomic_path
 
 __all__ = ["main"]
 
@@ -141,14 +140,11 @@ def _save_figure(path, mixture, source, estimate, mask_true, mask_pred, sr):
         ax.set_ylabel("kHz")
     axes[-1].set_xlabel("time (s)")
     fig.tight_layout()
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp.png")
     try:
-        fig.savefig(tmp, dpi=80)
-        os.replace(tmp, path)
+        with atomic_path(path, suffix=".tmp.png") as tmp:
+            fig.savefig(tmp, dpi=80)
     finally:
         plt.close(fig)
-        if tmp.exists():
-            tmp.unlink()
 
 
 def _cmd_demo(args):
@@ -214,9 +210,8 @@ def _cmd_demo(args):
         data.sr,
     )
     report = out / "report.md"
-    tmp = report.with_name(f".report.{secrets.token_hex(4)}.tmp")
-    tmp.write_text(f"# skblsh demo (skblsh {__version__})\n\n{table}\n")
-    os.replace(tmp, report)
+    with atomic_path(report) as tmp:
+        tmp.write_text(f"# skblsh demo (skblsh {__version__})\n\n{table}\n")
     _say(
         f"[skblsh] wrote {3 * n_wav} WAV files, spectrograms.png and report.md to "
         f"{out} in {time.perf_counter() - t_start:.0f} s",

@@ -12,9 +12,10 @@ from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from .hashing import _check_codes
-from .utils._bits import as_words, block_rows, hamming_kneighbors
-from .utils._sklearn import Interval, StrOptions, _fit_context
+from .codes import as_words
+from .codes import check_codes as _check_codes
+from .utils._bits import hamming_kneighbors
+from .utils._sklearn import Interval, StrOptions, _fit_context, get_chunk_n_rows
 
 __all__ = ["HammingKNNMaskRegressor", "HammingNearestNeighbors"]
 
@@ -201,7 +202,7 @@ class HammingNearestNeighbors(BaseEstimator):
             if exclude_self:
                 ind, dist = _drop_self(ind, dist)
             return (dist, ind) if return_distance else ind
-        step = block_rows(len(X), self.n_samples_fit_ * self.codes_.shape[1])
+        step = get_chunk_n_rows(8 * self.n_samples_fit_, max_n_rows=len(X))
         starts = range(0, len(X), step)
         results = (
             Parallel(n_jobs=self.n_jobs, prefer="threads")(

@@ -1,13 +1,12 @@
 """Saving and loading fitted models, atomically and with a version stamp."""
 
-import os
-import secrets
 import warnings
 from pathlib import Path
 
 import joblib
 
-from . import __version__
+from ._version import __version__
+from .utils._atomic import atomic_path
 
 __all__ = ["ModelVersionWarning", "load_model", "save_model"]
 
@@ -59,19 +58,14 @@ def save_model(model, path, *, metadata=None):
     RandomLSH(n_bits=8)
     """
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     payload = {
         "format": _FORMAT,
         "skblsh_version": __version__,
         "model": model,
         "metadata": dict(metadata or {}),
     }
-    try:
+    with atomic_path(path) as tmp:
         joblib.dump(payload, tmp)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return path
 
 

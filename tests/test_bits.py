@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from skblsh.utils._bits import as_words, hamming_kneighbors
+from skblsh.codes import as_words
+from skblsh.utils._bits import hamming_kneighbors
 
 
 def _brute_force(Q, D, k):
@@ -59,8 +60,8 @@ def test_hamming_kneighbors_all_equal_codes_ordered_by_index():
 
 def _previous_kneighbors(codes, Q, k):
     """The numpy implementation the kernel replaced: full blocks + _top_k."""
+    from skblsh.codes import hamming_block
     from skblsh.neighbors import _top_k
-    from skblsh.utils._bits import hamming_block
 
     return _top_k(hamming_block(as_words(Q), as_words(codes)), k)
 

@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from numpy.testing import assert_allclose, assert_array_equal
+from sklearn import config_context
 from sklearn.base import clone
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
@@ -21,8 +22,9 @@ from sklearn.utils._param_validation import InvalidParameterError
 from threadpoolctl import threadpool_limits
 
 from skblsh import BoostedLSH, HammingNearestNeighbors, RandomLSH
-from skblsh.hashing import _check_codes, hamming_distances, pack_bits, unpack_bits
-from skblsh.utils import _bits
+from skblsh.codes import check_codes as _check_codes
+from skblsh.codes import hamming_distances, pack_bits, unpack_bits
+from skblsh.utils._sklearn import get_chunk_n_rows
 
 SEEDS = [0, 1, 2]
 
@@ -103,15 +105,16 @@ def test_hamming_distances_match_brute_force(data):
     assert_array_equal(np.diag(DB), 0)
 
 
-def test_hamming_distances_across_query_blocks(monkeypatch):
+def test_hamming_distances_across_query_blocks():
     rng = np.random.RandomState(0)
     A = pack_bits(rng.rand(50, 77) < 0.5)
     B = pack_bits(rng.rand(40, 77) < 0.5)
     expected = _brute_hamming(A, B, 77)
-    # 3 rows of 40 columns x 2 words per block: 17 blocks, the last one short.
-    monkeypatch.setitem(_bits.block_rows.__kwdefaults__, "budget", 3 * 40 * 2)
-    assert _bits.block_rows(50, 40 * 2) == 3
-    assert_array_equal(hamming_distances(A, B), expected)
+    # 3 rows of 40 columns x 8 bytes per block: 17 blocks, the last one short.
+    working_memory = 3 * 40 * 8 / 2**20
+    assert get_chunk_n_rows(40 * 8, max_n_rows=50, working_memory=working_memory) == 3
+    with config_context(working_memory=working_memory):
+        assert_array_equal(hamming_distances(A, B), expected)
 
 
 def test_bit_helpers_reject_bad_input():

@@ -1,5 +1,6 @@
 """Tests of the Hamming-space estimators against brute force on unpacked bits."""
 
+import contextlib
 import pickle
 
 import joblib
@@ -9,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from numpy.testing import assert_allclose, assert_array_equal
+from sklearn import config_context
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import Pipeline
@@ -21,8 +23,8 @@ from skblsh import (
     HammingNearestNeighbors,
     RandomLSH,
 )
-from skblsh.hashing import pack_bits, unpack_bits
-from skblsh.utils import _bits
+from skblsh.codes import pack_bits, unpack_bits
+from skblsh.utils._sklearn import get_chunk_n_rows
 
 SEEDS = [0, 1, 2]
 
@@ -63,14 +65,13 @@ def _brute_exclude_self(D):
     return D
 
 
-def _small_blocks(monkeypatch, rows):
-    """Make every distance block hold ``rows`` query rows at most (1 word per code)."""
-    monkeypatch.setitem(_bits.block_rows.__kwdefaults__, "budget", rows)
-
-    def check(n_queries, n_fit, n_words=1):
-        assert _bits.block_rows(n_queries, n_fit * n_words) < n_queries
-
-    return check
+@contextlib.contextmanager
+def _small_blocks(rows, n_fit):
+    """Blocked distance computations of ``rows`` query rows at most."""
+    working_memory = rows * 8 * n_fit / 2**20
+    assert get_chunk_n_rows(8 * n_fit, working_memory=working_memory) == rows
+    with config_context(working_memory=working_memory):
+        yield
 
 
 @pytest.fixture(scope="module")
@@ -156,16 +157,16 @@ def test_kneighbors_all_neighbours_with_many_ties(seed, n_bits, n_fit, n_distinc
 
 
 @pytest.mark.parametrize("n_jobs", [None, 2])
-def test_kneighbors_across_query_blocks(monkeypatch, n_jobs):
+def test_kneighbors_across_query_blocks(n_jobs):
     rng = np.random.RandomState(0)
     F = _random_codes(rng, 60, 45, n_distinct=25)
     Q = _random_codes(rng, 100, 45)
     exp_dist, exp_ind = _brute_kneighbors(_brute_distances(Q, F, 45), 7)
     exp_self = _brute_kneighbors(_brute_exclude_self(_brute_distances(F, F, 45)), 7)
     # 7 query rows per block: 15 blocks for Q, the last one short.
-    _small_blocks(monkeypatch, 7 * 60)(len(Q), len(F))
     nn = HammingNearestNeighbors(n_neighbors=7, n_jobs=n_jobs).fit(F)
-    dist, ind = nn.kneighbors(Q)
+    with _small_blocks(7, len(F)):
+        dist, ind = nn.kneighbors(Q)
     assert_array_equal(ind, exp_ind)
     assert_array_equal(dist, exp_dist)
     dist_self, ind_self = nn.kneighbors()
@@ -178,7 +179,6 @@ def test_kneighbors_on_many_queries_at_the_default_budget():
     rng = np.random.RandomState(0)
     F = _random_codes(rng, 4096, 24, n_distinct=1500)
     Q = _random_codes(rng, 4200, 24)
-    assert _bits.block_rows(len(Q), len(F)) == 4096
     dist, ind = HammingNearestNeighbors(n_neighbors=5).fit(F).kneighbors(Q)
     rows = np.r_[0:100, 4000:4200]  # both sides of the block boundary
     exp_dist, exp_ind = _brute_kneighbors(_brute_distances(Q[rows], F, 24), 5)
@@ -216,11 +216,10 @@ def test_weighted_kneighbors_equals_brute_force(seed, n_bits):
 
 
 @pytest.mark.parametrize("n_bits", [7, 16, 45])
-def test_unit_bit_weights_match_plain_hamming(n_bits, monkeypatch):
+def test_unit_bit_weights_match_plain_hamming(n_bits):
     rng = np.random.RandomState(n_bits)
     F = _random_codes(rng, 70, n_bits, n_distinct=25)
     Q = _random_codes(rng, 30, n_bits)
-    _small_blocks(monkeypatch, 4 * 70)(len(Q), len(F))
     plain = HammingNearestNeighbors(n_neighbors=70).fit(F)
     weighted = HammingNearestNeighbors(n_neighbors=70, bit_weights=np.ones(n_bits)).fit(
         F
@@ -228,7 +227,8 @@ def test_unit_bit_weights_match_plain_hamming(n_bits, monkeypatch):
     for args in [(Q,), ()]:
         n_neighbors = 70 if args else 69
         d_plain, i_plain = plain.kneighbors(*args, n_neighbors=n_neighbors)
-        d_weighted, i_weighted = weighted.kneighbors(*args, n_neighbors=n_neighbors)
+        with _small_blocks(4, len(F)):
+            d_weighted, i_weighted = weighted.kneighbors(*args, n_neighbors=n_neighbors)
         assert_array_equal(i_weighted, i_plain)
         assert_array_equal(d_weighted, d_plain.astype(np.float64))
 

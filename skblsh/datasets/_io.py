@@ -6,7 +6,6 @@ read, and every conversion (down-mixing, resampling) is reported the same way.
 """
 
 import os
-import secrets
 import warnings
 from math import gcd
 from numbers import Integral
@@ -16,6 +15,7 @@ import numpy as np
 import soundfile as sf
 from scipy.signal import resample_poly
 
+from ..utils._atomic import atomic_path
 from ..utils._sklearn import Interval, StrOptions, validate_params
 from ..utils._validation import check_audio, check_sample_rate
 
@@ -264,15 +264,6 @@ def write_audio(path, y, *, sr=16000, subtype="PCM_16"):
             f"Expected path to be in an existing folder, got '{path}' "
             f"('{folder}' does not exist)."
         )
-    # Not mkstemp: its 0600 mode would survive os.replace; os.open applies the
-    # umask like a plain open() would.
-    tmp = folder / f".{path.name}.{secrets.token_hex(4)}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            sf.write(fh, y, sr, format=fmt, subtype=subtype)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        sf.write(fh, y, sr, format=fmt, subtype=subtype)
     return path

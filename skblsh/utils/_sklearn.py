@@ -5,10 +5,10 @@ breaks exactly one module.
 """
 
 from sklearn.base import _fit_context
+from sklearn.utils._chunking import get_chunk_n_rows
 from sklearn.utils._param_validation import (
     HasMethods,
     Interval,
-    Options,
     StrOptions,
     validate_params,
 )
@@ -16,8 +16,8 @@ from sklearn.utils._param_validation import (
 __all__ = [
     "HasMethods",
     "Interval",
-    "Options",
     "StrOptions",
     "_fit_context",
+    "get_chunk_n_rows",
     "validate_params",
 ]
