@@ -76,7 +76,7 @@ def stage_split(sep, mixtures):
         t1 = time.perf_counter()
         codes = hasher.transform(F)
         t2 = time.perf_counter()
-        dist, ind = knn.index_.kneighbors(codes)
+        dist, ind = knn.kneighbors(codes)
         t3 = time.perf_counter()
         masks.append(knn._average(dist, ind))
         t4 = time.perf_counter()
@@ -194,7 +194,7 @@ def main():
         f"separator {speed / base_speed:.0f}x faster"
     )
     knn = sep.estimator_.named_steps["knn"]
-    in_memory = knn.index_.codes_.nbytes + knn._targets.nbytes
+    in_memory = knn.codes_.nbytes + knn._targets.nbytes
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "separator.joblib")
         joblib.dump(sep, path)

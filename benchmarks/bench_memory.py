@@ -30,7 +30,7 @@ from skblsh import HammingKNNMaskRegressor
 
 
 def model_bytes(reg):
-    return reg.index_.codes_.nbytes + reg._targets.nbytes
+    return reg.codes_.nbytes + reg._targets.nbytes
 
 
 def file_bytes(obj, tmp):

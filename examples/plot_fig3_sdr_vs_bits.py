@@ -23,7 +23,7 @@ import numpy as np
 
 from skblsh import (
     BoostedLSH,
-    HammingKNNMaskRegressor,
+    HammingKNeighborsRegressor,
     RandomLSH,
     SpectralFeatures,
     pack_bits,
@@ -77,7 +77,7 @@ for frac in FRACTIONS:
             bits_d = unpack_bits(hasher.transform(F[keep]), max(BITS))
             bits_q = unpack_bits(hasher.transform(Fq), max(BITS))
             for L in BITS:
-                knn = HammingKNNMaskRegressor(n_neighbors=10)
+                knn = HammingKNeighborsRegressor(n_neighbors=10)
                 knn.fit(pack_bits(bits_d[:, :L]), Y[keep])
                 masks = knn.predict(pack_bits(bits_q[:, :L]))
                 results.setdefault((name, frac, L), []).append(sdr(masks))

@@ -5,12 +5,19 @@ from ._version import __version__
 from .codes import hamming_distances, pack_bits, unpack_bits
 from .features import SpectralFeatures
 from .hashing import BoostedLSH, RandomLSH
-from .neighbors import HammingKNNMaskRegressor, HammingNearestNeighbors
+from .neighbors import (
+    HammingKNeighborsClassifier,
+    HammingKNeighborsRegressor,
+    HammingKNNMaskRegressor,
+    HammingNearestNeighbors,
+)
 from .separation import MaskingSeparator, make_frames, make_separator_pipeline
 
 __all__ = [
     "BoostedLSH",
     "HammingKNNMaskRegressor",
+    "HammingKNeighborsClassifier",
+    "HammingKNeighborsRegressor",
     "HammingNearestNeighbors",
     "MaskingSeparator",
     "RandomLSH",

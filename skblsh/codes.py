@@ -9,6 +9,7 @@ the same reason.
 """
 
 import numpy as np
+
 from .utils._sklearn import get_chunk_n_rows
 
 __all__ = [

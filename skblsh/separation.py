@@ -19,7 +19,7 @@ from sklearn.utils.validation import check_is_fitted
 from .features import SpectralFeatures
 from .hashing import BoostedLSH, RandomLSH
 from .metrics import sdr_scorer
-from .neighbors import HammingKNNMaskRegressor
+from .neighbors import HammingKNeighborsRegressor
 from .utils._sklearn import HasMethods, Interval, _fit_context, validate_params
 from .utils._validation import check_audio, check_audio_list, check_sample_rate
 
@@ -273,7 +273,7 @@ def make_separator_pipeline(
         [
             features,
             ("hash", hashers[hasher](n_bits, random_state=random_state)),
-            ("knn", HammingKNNMaskRegressor(n_neighbors)),
+            ("knn", HammingKNeighborsRegressor(n_neighbors)),
         ]
     )
 
@@ -303,7 +303,7 @@ class MaskingSeparator(BaseEstimator):
     estimator : estimator object, default=None
         Frame-level regressor with ``fit(X, Y)`` and ``predict(X)``. None means
         :func:`make_separator_pipeline` ``(64, 10)``: spectral features,
-        ``BoostedLSH(64)``, ``HammingKNNMaskRegressor(10)``, so nested
+        ``BoostedLSH(64)``, ``HammingKNeighborsRegressor(10)``, so nested
         parameters read ``estimator__hash__n_bits`` and
         ``estimator__knn__n_neighbors``.
     n_fft : int, default=1024

@@ -2,19 +2,14 @@
 
 import numpy as np
 import pytest
+from _reference import brute_distances, brute_kneighbors
 
 from skblsh.codes import as_words
 from skblsh.utils._bits import hamming_kneighbors
 
 
 def _brute_force(Q, D, k):
-    """Sorted by (distance, index) from unpacked bits: no shared code."""
-    qa = np.unpackbits(Q, axis=1).astype(np.int64)
-    da = np.unpackbits(D, axis=1).astype(np.int64)
-    dist = (qa[:, None, :] != da[None, :, :]).sum(axis=2)
-    order = np.lexsort((np.broadcast_to(np.arange(len(D)), dist.shape), dist))
-    order = order[:, :k]
-    return np.take_along_axis(dist, order, axis=1), order
+    return brute_kneighbors(brute_distances(Q, D), k)
 
 
 @pytest.mark.parametrize(
@@ -61,7 +56,7 @@ def test_hamming_kneighbors_all_equal_codes_ordered_by_index():
 def _previous_kneighbors(codes, Q, k):
     """The numpy implementation the kernel replaced: full blocks + _top_k."""
     from skblsh.codes import hamming_block
-    from skblsh.neighbors import _top_k
+    from skblsh.neighbors._topk import top_k as _top_k
 
     return _top_k(hamming_block(as_words(Q), as_words(codes)), k)
 
@@ -70,7 +65,7 @@ def _previous_kneighbors(codes, Q, k):
 @pytest.mark.parametrize("n_jobs", [None, 2])
 def test_kneighbors_equals_previous_implementation(n_bytes, n_jobs):
     from skblsh import HammingNearestNeighbors
-    from skblsh.neighbors import _drop_self
+    from skblsh.neighbors._topk import drop_self as _drop_self
 
     rng = np.random.default_rng(n_bytes)
     codes = rng.integers(0, 256, (3000, n_bytes), dtype=np.uint8)
@@ -90,7 +85,7 @@ def test_kneighbors_equals_previous_implementation(n_bytes, n_jobs):
 def _previous_predict(reg, Q):
     """The previous regressor: float64 targets gathered, then averaged."""
     y = reg.targets_
-    dist, ind = reg.index_.kneighbors(Q)
+    dist, ind = reg.kneighbors(Q)
     if reg.weights == "uniform":
         return y[ind].mean(axis=1)
     w = 1.0 / (1.0 + dist.astype(np.float64))
@@ -140,6 +135,6 @@ def test_binary_dictionary_bytes_per_frame():
     masks = (rng.random((n, n_outputs)) < 0.5).astype(np.float32)
     reg = HammingKNNMaskRegressor().fit(codes, masks)
     per_frame = n_bytes + -(-n_outputs // 8)  # 73 bytes at L=64, F=513
-    assert reg.index_.codes_.nbytes + reg._targets.nbytes == n * per_frame
+    assert reg.codes_.nbytes + reg._targets.nbytes == n * per_frame
     # Pickled: the same arrays once each, plus a few kilobytes of metadata.
     assert n * per_frame < len(pickle.dumps(reg)) < n * per_frame + 4096

@@ -109,7 +109,7 @@ def test_separator_dictionary_and_outputs_are_bit_identical(hasher):
     a = _separator(hasher=hasher).fit(mixtures, sources)
     b = _separator(hasher=hasher).fit(mixtures, sources)
     knn_a, knn_b = a.estimator_[-1], b.estimator_[-1]
-    np.testing.assert_array_equal(knn_a.index_.codes_, knn_b.index_.codes_)
+    np.testing.assert_array_equal(knn_a.codes_, knn_b.codes_)
     np.testing.assert_array_equal(knn_a.targets_, knn_b.targets_)
     for x, y in zip(a.predict(test), b.predict(test), strict=True):
         np.testing.assert_array_equal(x, y)
@@ -149,7 +149,7 @@ def fingerprint():
     h.update(RandomLSH(16, random_state=0).fit_transform(X).tobytes())
     h.update(_boosted().fit(X).transform(X).tobytes())
     sep = _separator().fit(mixtures, sources)
-    h.update(sep.estimator_[-1].index_.codes_.tobytes())
+    h.update(sep.estimator_[-1].codes_.tobytes())
     for y in sep.predict(_audio(seed=1, n=5000, count=2)[0]):
         h.update(y.tobytes())
     return h.hexdigest()

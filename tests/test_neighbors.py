@@ -6,6 +6,10 @@ import pickle
 import joblib
 import numpy as np
 import pytest
+from _reference import brute_distances as _brute_distances
+from _reference import brute_kneighbors as _brute_kneighbors
+from _reference import exclude_self as _brute_exclude_self
+from _reference import random_codes as _random_codes
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
@@ -23,7 +27,7 @@ from skblsh import (
     HammingNearestNeighbors,
     RandomLSH,
 )
-from skblsh.codes import pack_bits, unpack_bits
+from skblsh.codes import pack_bits
 from skblsh.utils._sklearn import get_chunk_n_rows
 
 SEEDS = [0, 1, 2]
@@ -35,34 +39,6 @@ def _one_blas_thread():
     # small factorisations (BoostedLSH in the pipeline test) far slower.
     with threadpool_limits(1):
         yield
-
-
-def _random_codes(rng, n, n_bits, n_distinct=None):
-    """Packed codes; drawn from ``n_distinct`` patterns to force duplicates."""
-    pool = rng.rand(n_distinct or n, n_bits) < 0.5
-    return pack_bits(pool[rng.randint(len(pool), size=n)])
-
-
-def _brute_distances(Q, F, n_bits, bit_weights=None):
-    diff = (
-        unpack_bits(Q, n_bits).astype(bool)[:, None, :]
-        != unpack_bits(F, n_bits).astype(bool)[None, :, :]
-    )
-    if bit_weights is None:
-        return diff.sum(axis=2)
-    return np.where(diff, bit_weights, 0.0).sum(axis=2)
-
-
-def _brute_kneighbors(D, k):
-    """Nearest first, ties by smaller index: a stable argsort."""
-    ind = np.argsort(D, axis=1, kind="stable")[:, :k]
-    return np.take_along_axis(D, ind, axis=1), ind
-
-
-def _brute_exclude_self(D):
-    D = D.astype(np.float64)
-    np.fill_diagonal(D, np.inf)
-    return D
 
 
 @contextlib.contextmanager

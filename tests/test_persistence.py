@@ -96,7 +96,7 @@ def test_fitted_separator_round_trips_with_identical_outputs(
         sep.predict_mask(test[0]), loaded.predict_mask(test[0])
     )
     np.testing.assert_array_equal(
-        sep.estimator_[-1].index_.codes_, loaded.estimator_[-1].index_.codes_
+        sep.estimator_[-1].codes_, loaded.estimator_[-1].codes_
     )
 
 
