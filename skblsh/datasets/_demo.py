@@ -4,7 +4,7 @@ from numbers import Real
 from pathlib import Path
 
 from ..utils._sklearn import Interval, validate_params
-from ._corpus import make_separation_task
+from ._task import make_separation_task
 
 __all__ = ["get_demo_path", "load_demo"]
 
