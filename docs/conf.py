@@ -75,39 +75,21 @@ sphinx_gallery_conf = {
 }
 
 
-# Docstring fixes applied at build time (the modules stay as written):
-# - identifiers ending in "_" inside a shape, e.g. "(n_features_in_,)", are
-#   reST reference syntax; escape the underscore;
-# - "*" in a parameter's type line (a glob default) is not emphasis;
-# - Bunch attribute lists in Returns sections list several "name : type"
-#   lines without a blank line between items, which docutils reads as a
-#   paragraph followed by an unexpected indentation; separate the items.
+# Identifiers ending in "_" inside a shape, e.g. "(n_features_in_,)", are reST
+# reference syntax; escape the underscore at build time. Only estimator
+# docstrings (hashing, neighbors, features) still need this; writing such names
+# in backquotes at the source, e.g. "(`n_features_in_`,)" as scikit-learn does,
+# lets this hook go.
 _SHAPE_NAME = re.compile(r"(?<=[(, ])(n_\w+?)_(?=[,) ])")
-_PARAM_LINE = re.compile(r"^\*{0,2}\w+ : ")
-_NESTED_TERM = re.compile(r"^    [A-Za-z_][\w, <>]* : \S")
 
 
 def _fix_docstring(app, what, name, obj, options, lines):
-    out = []
-    for line in lines:
-        if " : " in line or "shape (" in line:
-            line = _SHAPE_NAME.sub(r"\1\\_", line)
-        if _PARAM_LINE.match(line):
-            # e.g. 'pattern : str, default="**/*.wav"' is not emphasis.
-            name, _, type_ = line.partition(" : ")
-            line = f"{name} : " + type_.replace("*", "\\*")
-        prev = out[-1] if out else ""
-        indent = len(line) - len(line.lstrip())
-        prev_indent = len(prev) - len(prev.lstrip())
-        if (
-            prev.strip()
-            and line.strip()
-            and indent == 4
-            and (_NESTED_TERM.match(line) or prev_indent > 4)
-        ):
-            out.append("")
-        out.append(line)
-    lines[:] = out
+    lines[:] = [
+        _SHAPE_NAME.sub(r"\1\\_", line)
+        if " : " in line or "shape (" in line
+        else line
+        for line in lines
+    ]
 
 
 def _skip_member(app, what, name, obj, skip, options):

@@ -17,6 +17,7 @@ from ._version import __version__
 from .datasets import (
     AudioConversionWarning,
     AudioFileError,
+    get_demo_path,
     load_demo,
     make_separation_task,
     read_audio,
@@ -220,29 +221,75 @@ def _cmd_demo(args):
     return 0
 
 
+# Options of make_separation_task that `skblsh fit` exposes, with the values
+# `fit` stores when they are not given (the library's defaults).
+_DIVERSITY = {
+    "snr_db": 0.0,
+    "gain_db": None,
+    "noises_per_mixture": 1,
+    "speed": None,
+    "pitch_semitones": None,
+}
+
+
+def _range_option(values, name):
+    """One number, or a [low, high] pair, from a ``nargs="+"`` option."""
+    if values is None or not isinstance(values, list):
+        return values
+    if len(values) == 1:
+        return values[0]
+    if len(values) == 2:
+        return list(values)
+    raise ValueError(
+        f"Expected --{name.replace('_', '-')} to be one value or a LOW HIGH pair, "
+        f"got {len(values)} values."
+    )
+
+
 def _task_kwargs(args):
-    return {
+    kwargs = {
         "protocol": args.protocol,
         "max_utterances": args.max_utterances,
         "random_state": args.random_state,
     }
+    for name in _DIVERSITY:
+        kwargs[name] = _range_option(getattr(args, name), name)
+    return kwargs
+
+
+def _option_text(value):
+    if isinstance(value, (list, tuple)):
+        return " ".join(f"{v:g}" for v in value)
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _corpus_list(corpus):
+    """None, or a list of corpus folders (old model files store one string)."""
+    if corpus is None:
+        return None
+    if isinstance(corpus, (str, Path)):
+        return [str(corpus)]
+    return [str(c) for c in corpus]
 
 
 def _load_task(corpus, kwargs, quiet):
-    if corpus is None:
+    corpora = _corpus_list(corpus)
+    if corpora is None:
+        defaults = {"protocol": "closed", "max_utterances": None, **_DIVERSITY}
         ignored = [
-            f"--{key.replace('_', '-')} {kwargs.get(key)}"
-            for key, default in (("protocol", "closed"), ("max_utterances", None))
+            f"--{key.replace('_', '-')} {_option_text(kwargs.get(key))}"
+            for key, default in defaults.items()
             if kwargs.get(key, default) != default
         ]
         if ignored:
             raise ValueError(
                 f"Expected --corpus with {' and '.join(ignored)}, got none: the "
-                "embedded demo set has a fixed closed-protocol split."
+                "embedded demo set has a fixed closed-protocol split (its folder "
+                f"is a corpus too: --corpus {get_demo_path()})."
             )
         return load_demo(random_state=kwargs["random_state"])
-    _say(f"[skblsh] loading corpus {corpus} ...", quiet=quiet)
-    return make_separation_task(corpus, **kwargs)
+    _say(f"[skblsh] loading corpus {', '.join(corpora)} ...", quiet=quiet)
+    return make_separation_task(corpora[0] if len(corpora) == 1 else corpora, **kwargs)
 
 
 def _cmd_fit(args):
@@ -255,8 +302,10 @@ def _cmd_fit(args):
     )
     t0 = time.perf_counter()
     separator.fit(data.mixtures_train, data.sources_train)
+    corpora = _corpus_list(args.corpus)
     metadata = {
-        "corpus": None if args.corpus is None else str(args.corpus),
+        # One corpus is stored as a string, as before several were possible.
+        "corpus": corpora[0] if corpora and len(corpora) == 1 else corpora,
         "task": kwargs,
     }
     save_model(separator, args.output, metadata=metadata)
@@ -331,11 +380,15 @@ def _cmd_denoise(args):
 
 def _cmd_evaluate(args):
     separator, metadata = _load_separator(args.model)
+    # Models saved before the diversity options existed store only protocol,
+    # max_utterances and random_state; the others then take the library's
+    # defaults, which is what those models were trained with.
     kwargs = dict(metadata.get("task") or {})
     for key in ("protocol", "max_utterances", "random_state"):
         if getattr(args, key) is not None:
             kwargs[key] = getattr(args, key)
     kwargs.setdefault("random_state", 0)
+    # A string (one corpus, also every older model) or a list of folders.
     corpus = args.corpus if args.corpus is not None else metadata.get("corpus")
     data = _load_task(corpus, kwargs, args.quiet)
     test = {"mixtures": data.mixtures_test, "sources": data.sources_test}
@@ -390,8 +443,11 @@ def _build_parser():
     p = sub.add_parser("fit", help="fit a separator and save it")
     p.add_argument(
         "--corpus",
+        action="append",
         default=None,
-        help="corpus folder with manifest.csv (default: the embedded demo data)",
+        metavar="FOLDER",
+        help="corpus folder with manifest.csv; repeat to pool several corpora "
+        "(default: the embedded demo data)",
     )
     p.add_argument("-o", "--output", required=True, help="model file to write")
     p.add_argument("--hasher", choices=["boosted", "random", "none"], default="boosted")
@@ -403,6 +459,46 @@ def _build_parser():
         type=int,
         default=None,
         help="utterances per speaker (default: all)",
+    )
+    p.add_argument(
+        "--snr-db",
+        nargs="+",
+        type=float,
+        default=0.0,
+        metavar="DB",
+        help="SNR of the train and test mixtures, or a LOW HIGH range drawn per "
+        "mixture (default 0)",
+    )
+    p.add_argument(
+        "--gain-db",
+        nargs="+",
+        type=float,
+        default=None,
+        metavar="DB",
+        help="training mixtures: overall level change in dB, or a LOW HIGH range",
+    )
+    p.add_argument(
+        "--noises-per-mixture",
+        type=int,
+        default=1,
+        metavar="N",
+        help="training mixtures: noise types summed per mixture (default 1)",
+    )
+    p.add_argument(
+        "--speed",
+        nargs="+",
+        type=float,
+        default=None,
+        metavar="FACTOR",
+        help="training speech: speed factor (pitch kept), or a LOW HIGH range",
+    )
+    p.add_argument(
+        "--pitch-semitones",
+        nargs="+",
+        type=float,
+        default=None,
+        metavar="ST",
+        help="training speech: pitch shift in semitones, or a LOW HIGH range",
     )
     _add_model_options(p)
     p.set_defaults(func=_cmd_fit)

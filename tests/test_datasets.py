@@ -313,31 +313,9 @@ def test_load_corpus_on_demo_data():
 # ------------------------------------------------------------ corpus protocols
 
 
-def _fake_corpus(root, n_speakers=3, n_utt=5, noise_clips=(2, 3, 1), rows_extra=()):
-    rng = np.random.default_rng(0)
-    rows = []
-    for s in range(n_speakers):
-        for u in range(n_utt):
-            rel = f"speech/spk{s}/u{u}.flac"
-            rows.append((rel, "speech", f"spk{s}"))
-    for t, n in enumerate(noise_clips):
-        for c in range(n):
-            rows.append((f"noise/type{t}/c{c}.flac", "noise", f"type{t}"))
-    for rel, _, _ in rows:
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        seconds = 0.3 if rel.startswith("speech") else 0.5
-        sf.write(root / rel, 0.2 * rng.standard_normal(int(seconds * SR)), SR)
-    rows += list(rows_extra)
-    with open(root / "manifest.csv", "w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["path", "kind", "group", "license"])
-        w.writerows([(*r, "CC0-1.0") for r in rows])
-    return root
-
-
 @pytest.mark.parametrize("seed", SEEDS)
-def test_closed_protocol_on_fake_corpus(tmp_path, seed):
-    root = _fake_corpus(tmp_path)
+def test_closed_protocol_on_fake_corpus(tmp_path, seed, fake_corpus):
+    root = fake_corpus(tmp_path)
     task = make_separation_task(root, test_size=0.4, n_noises=2, random_state=seed)
     assert task.protocol == "closed"
     # 5 utterances per speaker -> 2 test, 3 train.
@@ -356,8 +334,8 @@ def test_closed_protocol_on_fake_corpus(tmp_path, seed):
     )
 
 
-def test_closed_protocol_splits_single_clip_in_time(tmp_path):
-    root = _fake_corpus(tmp_path, noise_clips=(1, 1))
+def test_closed_protocol_splits_single_clip_in_time(tmp_path, fake_corpus):
+    root = fake_corpus(tmp_path, noise_clips=(1, 1))
     corpus = load_corpus(root)
     clip = corpus.waveforms[-1].astype(np.float64)
     task = make_separation_task(corpus, test_size=0.25, n_noises=2, random_state=0)
@@ -385,8 +363,8 @@ def test_closed_protocol_splits_single_clip_in_time(tmp_path):
     assert checked == {"train", "test"}
 
 
-def test_open_protocol_on_fake_corpus(tmp_path):
-    root = _fake_corpus(tmp_path, n_speakers=4, noise_clips=(2, 2, 2, 2))
+def test_open_protocol_on_fake_corpus(tmp_path, fake_corpus):
+    root = fake_corpus(tmp_path, n_speakers=4, noise_clips=(2, 2, 2, 2))
     task = make_separation_task(
         root, protocol="open", test_size=0.25, n_noises=2, random_state=0
     )
@@ -419,8 +397,8 @@ def test_open_protocol_on_fake_corpus(tmp_path):
     assert len(held) > 1
 
 
-def test_separation_task_max_utterances_and_group_selection(tmp_path):
-    root = _fake_corpus(tmp_path)
+def test_separation_task_max_utterances_and_group_selection(tmp_path, fake_corpus):
+    root = fake_corpus(tmp_path)
     task = make_separation_task(
         root,
         max_utterances=3,
@@ -440,8 +418,8 @@ def test_separation_task_max_utterances_and_group_selection(tmp_path):
         np.testing.assert_array_equal(m1, m2)
 
 
-def test_separation_task_from_path_and_from_corpus_agree(tmp_path):
-    root = _fake_corpus(tmp_path)
+def test_separation_task_from_path_and_from_corpus_agree(tmp_path, fake_corpus):
+    root = fake_corpus(tmp_path)
     a = make_separation_task(root, random_state=3)
     b = make_separation_task(load_corpus(root), random_state=3)
     np.testing.assert_array_equal(a.groups_test, b.groups_test)
@@ -469,8 +447,8 @@ def test_separation_task_from_path_and_from_corpus_agree(tmp_path):
         (dict(test_size=1.0), "'test_size' parameter"),
     ],
 )
-def test_separation_task_rejects_bad_input(tmp_path, kwargs, match):
-    root = _fake_corpus(tmp_path)
+def test_separation_task_rejects_bad_input(tmp_path, kwargs, match, fake_corpus):
+    root = fake_corpus(tmp_path)
     with pytest.raises(ValueError, match=match):
         make_separation_task(root, **kwargs)
 
@@ -490,8 +468,8 @@ def test_corpus_manifest_errors(tmp_path):
         make_separation_task({"waveforms": []})
 
 
-def test_corpus_row_pointing_at_missing_file(tmp_path):
-    root = _fake_corpus(
+def test_corpus_row_pointing_at_missing_file(tmp_path, fake_corpus):
+    root = fake_corpus(
         tmp_path, rows_extra=[("speech/spk0/gone.flac", "speech", "spk0")]
     )
     with pytest.raises(FileNotFoundError, match=r"'speech/spk0/gone.flac' missing"):
@@ -502,15 +480,15 @@ def test_corpus_row_pointing_at_missing_file(tmp_path):
     load_corpus(root, kind="noise")
 
 
-def test_corpus_with_corrupt_file(tmp_path):
-    root = _fake_corpus(tmp_path)
+def test_corpus_with_corrupt_file(tmp_path, fake_corpus):
+    root = fake_corpus(tmp_path)
     (root / "noise/type0/c0.flac").write_text("garbage")
     with pytest.raises(AudioFileError, match="c0.flac"):
         load_corpus(root, kind="noise")
 
 
-def test_corpus_resampling_is_reported_once(tmp_path):
-    root = _fake_corpus(tmp_path)
+def test_corpus_resampling_is_reported_once(tmp_path, fake_corpus):
+    root = fake_corpus(tmp_path)
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always")
         corpus = load_corpus(root, kind="noise", sr=8000)

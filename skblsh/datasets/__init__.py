@@ -1,10 +1,19 @@
-"""Audio I/O, noisy-speech mixtures, the vendored demo data and corpus loaders."""
+"""Audio I/O, noisy-speech mixtures, the vendored demo data and corpus loaders.
 
-from ._corpus import load_corpus, make_separation_task
+Randomness follows one rule. Functions that *make* random data from their
+inputs (:func:`make_mixtures`, :func:`make_separation_task`) default to
+``random_state=None``, as scikit-learn's ``make_*`` functions do: pass an int
+for reproducible output. :func:`load_demo` *loads* one fixed, documented data
+set and defaults to ``random_state=0``, so that ``load_demo()`` is the same
+everywhere. The loaders of local folders draw nothing at random.
+"""
+
+from ._corpus import load_corpus
 from ._demo import get_demo_path, load_demo
 from ._folders import load_audio_folder, load_demand, load_timit
 from ._io import AudioConversionWarning, AudioFileError, read_audio, write_audio
 from ._mixing import make_mixtures
+from ._task import make_separation_task
 
 __all__ = [
     "AudioConversionWarning",

@@ -4,7 +4,7 @@ from numbers import Real
 from pathlib import Path
 
 from ..utils._sklearn import Interval, validate_params
-from ._corpus import make_separation_task
+from ._task import make_separation_task
 
 __all__ = ["get_demo_path", "load_demo"]
 
@@ -81,6 +81,7 @@ def load_demo(*, snr_db=0.0, random_state=0):
         Dictionary-like object with the following attributes:
 
         mixtures_train : list of 54 ndarray of shape (n_samples_i,), dtype=float32
+            The training mixtures.
         sources_train : list of 54 ndarray, dtype=float32
             Clean speech of each training mixture.
         noises_train : list of 54 ndarray, dtype=float32
@@ -89,10 +90,13 @@ def load_demo(*, snr_db=0.0, random_state=0):
             Utterance id of each training mixture (27 ids, each twice): use
             it as ``groups`` for cross-validation.
         speakers_train, noise_types_train : ndarray of shape (54,), dtype=str
+            Speaker and noise type of each training mixture.
         mixtures_test, sources_test, noises_test : list of 9 ndarray
+            The test mixtures, their speech and their noise.
         groups_test, speakers_test, noise_types_test : ndarray of shape (9,)
+            Utterance id, speaker and noise type of each test mixture.
         sr : int
-            16000.
+            Sample rate, 16000.
         DESCR : str
             Description of the data set.
 

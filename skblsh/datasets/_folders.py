@@ -89,6 +89,7 @@ def load_timit(path, *, subset="train", sr=16000):
         Dictionary-like object, sorted by dialect region, speaker, sentence:
 
         waveforms : list of ndarray of shape (n_samples_i,), dtype=float32
+            The audio of each file, mono, at `sr`.
         groups : ndarray of shape (n_utterances,), dtype=str
             Speaker id, e.g. ``"FCJF0"`` (upper case).
         dialect_regions : ndarray of shape (n_utterances,), dtype=str
@@ -98,8 +99,11 @@ def load_timit(path, *, subset="train", sr=16000):
         sentences : ndarray of shape (n_utterances,), dtype=str
             Sentence id, e.g. ``"SA1"``, ``"SX127"``.
         paths : list of str
+            Full path of each file.
         durations : ndarray of shape (n_utterances,), dtype=float64
+            Length in seconds, measured on the loaded waveforms.
         sr : int
+            Sample rate of the waveforms.
 
     Raises
     ------
@@ -193,11 +197,15 @@ def load_demand(path, *, channel=1, environments=None, sr=16000):
         Dictionary-like object, sorted by environment:
 
         waveforms : list of ndarray of shape (n_samples_i,), dtype=float32
+            The audio of each file, mono, at `sr`.
         groups : ndarray of shape (n_environments,), dtype=str
             Environment name (upper case), e.g. ``"DKITCHEN"``.
         paths : list of str
+            Full path of each file.
         durations : ndarray of shape (n_environments,), dtype=float64
+            Length in seconds, measured on the loaded waveforms.
         sr : int
+            Sample rate of the waveforms.
 
     Raises
     ------
@@ -268,7 +276,7 @@ def load_audio_folder(path, *, pattern="**/*.wav", sr=16000):
     ----------
     path : str or path-like
         The folder.
-    pattern : str, default="**/*.wav"
+    pattern : str, default: ``"**/*.wav"``
         Glob pattern relative to `path`, matched case-insensitively
         (``"**/*.wav"`` also finds ``.WAV``; ``"**/*.flac"`` FLAC files).
     sr : int, default=16000
@@ -280,12 +288,16 @@ def load_audio_folder(path, *, pattern="**/*.wav", sr=16000):
         Dictionary-like object, sorted by path:
 
         waveforms : list of ndarray of shape (n_samples_i,), dtype=float32
+            The audio of each file, mono, at `sr`.
         groups : ndarray of shape (n_files,), dtype=str
             Sub-folder of each file relative to `path` (e.g. ``"birds"``), or
             the file's stem for files directly in `path`.
         paths : list of str
+            Full path of each file.
         durations : ndarray of shape (n_files,), dtype=float64
+            Length in seconds, measured on the loaded waveforms.
         sr : int
+            Sample rate of the waveforms.
 
     Raises
     ------

@@ -1,7 +1,15 @@
-"""Mixing clean speech with noise at a prescribed signal-to-noise ratio."""
+"""Mixing clean speech with noise at a prescribed signal-to-noise ratio.
+
+Besides the SNR, :func:`make_mixtures` offers the usual training-diversity
+options: an SNR drawn per mixture from a range, a random overall level,
+several noise types summed into one mixture, and speed / pitch perturbation of
+the speech. With all of them at their defaults the random draws, and hence
+the output for a given seed, are those of the plain mixer.
+"""
 
 from numbers import Integral, Real
 
+import librosa
 import numpy as np
 from sklearn.utils import Bunch, check_random_state
 
@@ -9,6 +17,12 @@ from ..utils._sklearn import Interval, validate_params
 from ..utils._validation import check_audio_list
 
 __all__ = ["make_mixtures"]
+
+# Perturbation is sample-rate free (only ratios enter). 512-sample vocoder
+# frames are 32 ms at 16 kHz, a usual speech frame (librosa defaults to 2048,
+# 128 ms, and longer frames smear onsets more).
+_VOCODER = {"n_fft": 512, "hop_length": 128}
+_NOMINAL_SR = 16000.0
 
 
 def _check_nonsilent(ys, name):
@@ -20,13 +34,154 @@ def _check_nonsilent(ys, name):
             )
 
 
+def _as_range(value, name, *, positive=False):
+    """Return ``(low, high, drawn)`` for a number or a (low, high) pair.
+
+    None stays None. A number gives ``drawn=False`` (used as is, no random
+    draw); a pair gives ``drawn=True`` (uniform draw in [low, high]).
+    """
+    if value is None:
+        return None
+    what = "positive" if positive else "finite"
+    expected = (
+        f"Expected {name} to be a {what} number or a (low, high) pair of {what} "
+        f"numbers with low <= high, got {value!r}."
+    )
+
+    def ok(v):
+        return (
+            isinstance(v, Real)
+            and not isinstance(v, bool)
+            and np.isfinite(v)
+            and (v > 0 or not positive)
+        )
+
+    if isinstance(value, Real) and not isinstance(value, bool):
+        if not ok(value):
+            raise ValueError(expected)
+        return (value, value, False)
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise ValueError(expected)
+    low, high = value
+    if not (ok(low) and ok(high)) or low > high:
+        raise ValueError(expected)
+    return (float(low), float(high), True)
+
+
+def _draw(rng, spec, default):
+    if spec is None:
+        return default
+    low, high, drawn = spec
+    return float(rng.uniform(low, high)) if drawn else low
+
+
+def _candidates(noise_groups, n_clips):
+    """Clip indices of each noise group (each clip its own group if None)."""
+    if noise_groups is None:
+        return [np.array([j]) for j in range(n_clips)], "noise clips"
+    noise_groups = np.asarray(noise_groups)
+    if noise_groups.ndim != 1 or noise_groups.shape[0] != n_clips:
+        raise ValueError(
+            f"Expected noise_groups to have one label per noise clip "
+            f"({n_clips}), got shape {noise_groups.shape}."
+        )
+    labels = np.unique(noise_groups)
+    return [np.flatnonzero(noise_groups == g) for g in labels], "noise groups"
+
+
+def _stretched_length(n, rate):
+    # librosa.effects.time_stretch's output length.
+    return n if rate == 1.0 else int(round(n / rate))
+
+
+def _plan_mixtures(
+    rng,
+    speech_lengths,
+    clip_lengths,
+    candidates,
+    *,
+    n_noises,
+    noises_per_mixture,
+    snr,
+    gain,
+    speed,
+    pitch,
+):
+    """Make every random draw of :func:`make_mixtures`, without touching audio.
+
+    Options left at their defaults draw nothing, so the plain mixer's draws
+    come out in the plain mixer's order. Returns one tuple per mixture:
+    (utterance, rate, semitones, length, [(clip, offset), ...], snr, gain_db).
+    """
+    plan = []
+    for i, n in enumerate(speech_lengths):
+        picks = rng.choice(
+            len(candidates), size=n_noises * noises_per_mixture, replace=False
+        )
+        for mixture_picks in picks.reshape(n_noises, noises_per_mixture):
+            rate = _draw(rng, speed, 1.0)
+            steps = _draw(rng, pitch, 0.0)
+            n_len = _stretched_length(n, rate)
+            if n_len < 1:
+                raise ValueError(
+                    f"Expected speed to keep at least one sample of speech[{i}] "
+                    f"({n} samples), got a rate of {rate:g}."
+                )
+            clips = []
+            for k in mixture_picks:
+                j = int(rng.choice(candidates[k]))
+                size = clip_lengths[j]
+                if size >= n_len:
+                    offset = int(rng.randint(size - n_len + 1))
+                else:
+                    offset = int(rng.randint(size))
+                clips.append((j, offset))
+            plan.append(
+                (
+                    i,
+                    rate,
+                    steps,
+                    n_len,
+                    clips,
+                    _draw(rng, snr, None),
+                    _draw(rng, gain, 0.0),
+                )
+            )
+    return plan
+
+
+def _perturb(y, rate, steps):
+    """Speed by `rate` and pitch by `steps` semitones, in one vocoder pass.
+
+    librosa's pitch_shift is time_stretch followed by resampling; folding the
+    speed factor into that one time_stretch avoids a second phase-vocoder
+    pass (and its extra smearing) when both are asked for.
+    """
+    factor = 2.0 ** (-steps / 12.0)
+    out = librosa.effects.time_stretch(y, rate=rate * factor, **_VOCODER)
+    if steps != 0.0:
+        out = librosa.resample(
+            out, orig_sr=_NOMINAL_SR / factor, target_sr=_NOMINAL_SR, res_type="soxr_hq"
+        )
+    return librosa.util.fix_length(out, size=_stretched_length(y.shape[0], rate))
+
+
 @validate_params(
     {
         "speech": ["array-like"],
         "noise": ["array-like"],
-        "snr_db": [Interval(Real, None, None, closed="neither")],
+        "snr_db": [Interval(Real, None, None, closed="neither"), tuple, list],
         "n_noises": [Interval(Integral, 1, None, closed="left")],
+        "noises_per_mixture": [Interval(Integral, 1, None, closed="left")],
         "noise_groups": ["array-like", None],
+        "gain_db": [Interval(Real, None, None, closed="neither"), tuple, list, None],
+        "speed": [Interval(Real, 0, None, closed="neither"), tuple, list, None],
+        "pitch_semitones": [
+            Interval(Real, None, None, closed="neither"),
+            tuple,
+            list,
+            None,
+        ],
         "max_abs": [Interval(Real, 0, None, closed="neither"), None],
         "random_state": ["random_state"],
     },
@@ -38,20 +193,27 @@ def make_mixtures(
     *,
     snr_db=0.0,
     n_noises=1,
+    noises_per_mixture=1,
     noise_groups=None,
+    gain_db=None,
+    speed=None,
+    pitch_semitones=None,
     max_abs=None,
     random_state=None,
 ):
     """Mix each speech utterance with noise clips at an exact SNR.
 
-    For every utterance, `n_noises` different noise clips are drawn (from
-    `n_noises` different groups when `noise_groups` is given, one clip chosen
-    at random within each group). A random segment of each clip, as long as
-    the utterance, is cropped; a clip shorter than the utterance is tiled
-    (repeated end to end from a random offset). The segment is scaled so that
-    ``10 * log10(sum(source**2) / sum(noise**2))`` equals `snr_db`, and added to
-    the utterance, so that ``mixture == source + noise``. At low SNR a
-    mixture may exceed [-1, 1]; pass `max_abs` to scale such a mixture, its
+    For every utterance, `n_noises` mixtures are made, each from
+    `noises_per_mixture` noise clips; all the clips of one utterance come
+    from different noise groups when `noise_groups` is given (one clip chosen
+    at random within each group), else they are different clips. A random
+    segment of each clip, as long as the utterance, is cropped; a clip
+    shorter than the utterance is tiled (repeated end to end from a random
+    offset). Several segments of one mixture are first brought to equal
+    power and summed. The noise is scaled so that
+    ``10 * log10(sum(source**2) / sum(noise**2))`` equals the mixture's SNR,
+    and added to the source, so that ``mixture == source + noise``. At low SNR
+    a mixture may exceed [-1, 1]; pass `max_abs` to scale such a mixture, its
     source and its noise down by one common factor.
 
     Parameters
@@ -60,21 +222,41 @@ def make_mixtures(
         Clean utterances, floating-point mono waveforms of any lengths.
     noise : list of array-like of shape (m_samples_j,)
         Noise clips, floating-point mono waveforms of any lengths.
-    snr_db : float, default=0.0
-        Signal-to-noise ratio of every mixture, in dB.
+    snr_db : float or (float, float), default=0.0
+        Signal-to-noise ratio of every mixture, in dB; a (low, high) pair
+        draws each mixture's SNR uniformly in [low, high].
     n_noises : int, default=1
-        Number of mixtures made from each utterance, each with a different
-        noise clip (or noise group).
+        Number of mixtures made from each utterance.
+    noises_per_mixture : int, default=1
+        Number of noise clips summed into each mixture, at equal power
+        before the SNR scaling. ``n_noises * noises_per_mixture`` must not
+        exceed the number of clips (or of groups).
     noise_groups : array-like of shape (n_noise_clips,), default=None
         Group label (e.g. noise type) of each clip. When given, the noises
         of one utterance come from different groups.
+    gain_db : float or (float, float), default=None
+        Overall level change in dB applied to the mixture, its source and its
+        noise together (so the SNR and ``mixture == source + noise`` hold); a
+        pair draws it uniformly per mixture. None changes nothing.
+    speed : float or (float, float), default=None
+        Speed factor of the speech (> 1 is faster and shorter), applied with
+        a phase vocoder (:func:`librosa.effects.time_stretch`, 512-sample
+        frames) that keeps the pitch; a pair draws it uniformly per mixture.
+        The mixture, source and noise then have ``round(n_samples_i / speed)``
+        samples. None leaves the speech as it is.
+    pitch_semitones : float or (float, float), default=None
+        Pitch shift of the speech in semitones (as
+        :func:`librosa.effects.pitch_shift`: frequencies scale by
+        ``2 ** (pitch_semitones / 12)``, duration kept); a pair draws it
+        uniformly per mixture. None leaves the pitch as it is. The perturbed
+        speech is the mixture's source.
     max_abs : float, default=None
         If given, a mixture whose peak exceeds `max_abs` is scaled, together
         with its source and noise, to peak just below `max_abs` (the SNR is
         unchanged). None leaves levels as they are.
     random_state : int, RandomState instance or None, default=None
-        Controls which clips are drawn and where they are cropped. Pass an int
-        for reproducible output.
+        Controls which clips are drawn, where they are cropped and the draws
+        of the options given as ranges. Pass an int for reproducible output.
 
     Returns
     -------
@@ -83,24 +265,37 @@ def make_mixtures(
         mixture, utterance-major (the `n_noises` mixtures of utterance 0
         first):
 
-        mixtures : list of ndarray of shape (n_samples_i,)
+        mixtures : list of ndarray of shape (n_samples_k,)
             ``sources[k] + noises[k]``.
-        sources : list of ndarray of shape (n_samples_i,)
-            The clean utterance of each mixture.
-        noises : list of ndarray of shape (n_samples_i,)
-            The scaled noise segment of each mixture.
+        sources : list of ndarray of shape (n_samples_k,)
+            The clean (possibly perturbed and rescaled) utterance of each
+            mixture.
+        noises : list of ndarray of shape (n_samples_k,)
+            The scaled noise of each mixture.
         speech_index : ndarray of shape (n_mixtures,), dtype=int64
             Index into `speech` of each mixture; pass it as ``groups`` to a
             group-aware splitter to keep an utterance in one fold.
-        noise_index : ndarray of shape (n_mixtures,), dtype=int64
-            Index into `noise` of each mixture.
-        noise_offset : ndarray of shape (n_mixtures,), dtype=int64
-            Start of the cropped segment within its clip, in samples.
-        noise_gain : ndarray of shape (n_mixtures,), dtype=float64
-            Factor applied to the segment to reach `snr_db`.
+        noise_index : ndarray of shape (n_mixtures,) or \
+(n_mixtures, noises_per_mixture), dtype=int64
+            Index into `noise` of each mixture's clip(s); 2-D only when
+            ``noises_per_mixture > 1``, like the next two.
+        noise_offset : ndarray, dtype=int64
+            Start of each cropped segment within its clip, in samples.
+        noise_gain : ndarray, dtype=float64
+            Factor applied to each segment to reach the SNR.
+        snr_db : ndarray of shape (n_mixtures,), dtype=float64
+            SNR of each mixture.
+        gain_db : ndarray of shape (n_mixtures,), dtype=float64
+            Overall level change of each mixture (0.0 without `gain_db`).
+        speed : ndarray of shape (n_mixtures,), dtype=float64
+            Speed factor of each mixture's speech (1.0 without `speed`).
+        pitch_semitones : ndarray of shape (n_mixtures,), dtype=float64
+            Pitch shift of each mixture's speech (0.0 without it).
         scale : ndarray of shape (n_mixtures,), dtype=float64
             Factor applied to the whole mixture for `max_abs` (1.0 if none).
 
+        ``noises[k]`` is ``scale[k] * 10 ** (gain_db[k] / 20)`` times the sum
+        of ``noise_gain[k]`` times the segments (up to float rounding).
         Waveforms have the floating dtype of the inputs (float32 if both are
         float32, else float64).
 
@@ -108,8 +303,9 @@ def make_mixtures(
     ------
     ValueError
         If an utterance or a noise clip is all zeros, if a cropped noise
-        segment is all zeros, or if there are fewer clips (or groups) than
-        `n_noises`.
+        segment is all zeros, if there are fewer clips (or groups) than
+        ``n_noises * noises_per_mixture``, or if a range is not a
+        (low, high) pair with low <= high.
 
     Examples
     --------
@@ -126,54 +322,94 @@ def make_mixtures(
     >>> s, n = mix.sources[0], mix.noises[0]
     >>> round(float(10 * np.log10(np.sum(s**2) / np.sum(n**2))), 6)
     5.0
+
+    An SNR range, and both clips summed into each mixture:
+
+    >>> mix = make_mixtures(speech, noise, snr_db=(-5, 10), noises_per_mixture=2,
+    ...                     random_state=0)
+    >>> mix.noise_index
+    array([[1, 0],
+           [0, 1]])
+    >>> bool(np.all((mix.snr_db >= -5) & (mix.snr_db <= 10)))
+    True
     """
     speech = check_audio_list(speech, name="speech")
     noise = check_audio_list(noise, name="noise")
     _check_nonsilent(speech, "speech")
     _check_nonsilent(noise, "noise")
+    snr = _as_range(snr_db, "snr_db")
+    gain = _as_range(gain_db, "gain_db")
+    rate_range = _as_range(speed, "speed", positive=True)
+    pitch = _as_range(pitch_semitones, "pitch_semitones")
     dtype = np.result_type(*[y.dtype for y in speech], *[y.dtype for y in noise])
 
-    if noise_groups is None:
-        candidates = [np.array([j]) for j in range(len(noise))]
-        what = "noise clips"
-    else:
-        noise_groups = np.asarray(noise_groups)
-        if noise_groups.ndim != 1 or noise_groups.shape[0] != len(noise):
-            raise ValueError(
-                f"Expected noise_groups to have one label per noise clip "
-                f"({len(noise)}), got shape {noise_groups.shape}."
-            )
-        labels = np.unique(noise_groups)
-        candidates = [np.flatnonzero(noise_groups == g) for g in labels]
-        what = "noise groups"
-    if n_noises > len(candidates):
+    candidates, what = _candidates(noise_groups, len(noise))
+    n_drawn = n_noises * noises_per_mixture
+    if n_drawn > len(candidates):
+        detail = (
+            f"n_noises={n_noises}"
+            if noises_per_mixture == 1
+            else f"n_noises * noises_per_mixture = {n_noises} * "
+            f"{noises_per_mixture} = {n_drawn}"
+        )
+        name = (
+            "n_noises" if noises_per_mixture == 1 else "n_noises * noises_per_mixture"
+        )
         raise ValueError(
-            f"Expected n_noises <= the number of {what} ({len(candidates)}), "
-            f"got n_noises={n_noises}."
+            f"Expected {name} <= the number of {what} ({len(candidates)}), "
+            f"got {detail}."
         )
 
     rng = check_random_state(random_state)
-    gain = 10.0 ** (-snr_db / 20.0)
+    plan = _plan_mixtures(
+        rng,
+        [y.shape[0] for y in speech],
+        [y.shape[0] for y in noise],
+        candidates,
+        n_noises=n_noises,
+        noises_per_mixture=noises_per_mixture,
+        snr=snr,
+        gain=gain,
+        speed=rate_range,
+        pitch=pitch,
+    )
+    return _render(plan, speech, noise, dtype, max_abs, noises_per_mixture)
+
+
+_COLUMNS = {
+    "speech_index": np.int64,
+    "noise_index": np.int64,
+    "noise_offset": np.int64,
+    "noise_gain": np.float64,
+    "snr_db": np.float64,
+    "gain_db": np.float64,
+    "speed": np.float64,
+    "pitch_semitones": np.float64,
+    "scale": np.float64,
+}
+
+
+def _render(plan, speech, noise, dtype, max_abs, noises_per_mixture):
+    """Make the mixtures of a plan from :func:`_plan_mixtures`."""
     out = {k: [] for k in ("mixtures", "sources", "noises")}
-    speech_index, noise_index, offsets, gains, scales = [], [], [], [], []
-    for i, s in enumerate(speech):
-        s = np.array(s, dtype=dtype)
-        s64 = s.astype(np.float64)
-        p_s = np.dot(s64, s64)
+    cols = {k: [] for k in _COLUMNS}
+    current = None
+    for i, rate, steps, n_len, clips, snr, level in plan:
+        if current != i:  # the plan is utterance-major: convert each once
+            current = i
+            s = np.array(speech[i], dtype=dtype)
+            s64 = s.astype(np.float64)
+        perturbed = rate != 1.0 or steps != 0.0
+        src64 = _perturb(s64, rate, steps) if perturbed else s64
+        p_s = np.dot(src64, src64)
         if p_s == 0.0:
             raise ValueError(
                 f"Expected every waveform of speech to contain a signal, got "
                 f"all zeros in speech[{i}]."
             )
-        n_len = s.shape[0]
-        for k in rng.choice(len(candidates), size=n_noises, replace=False):
-            j = int(rng.choice(candidates[k]))
-            clip = noise[j]
-            if clip.shape[0] >= n_len:
-                offset = int(rng.randint(clip.shape[0] - n_len + 1))
-            else:
-                offset = int(rng.randint(clip.shape[0]))
-            segment = np.take(clip, np.arange(offset, offset + n_len), mode="wrap")
+        segments = []
+        for j, offset in clips:
+            segment = np.take(noise[j], np.arange(offset, offset + n_len), mode="wrap")
             segment = segment.astype(np.float64)
             p_n = np.dot(segment, segment)
             if p_n == 0.0:
@@ -182,29 +418,50 @@ def make_mixtures(
                     f"a signal, got all zeros in noise[{j}][{offset}:"
                     f"{offset + n_len}]; trim silence from noise clips."
                 )
-            g = gain * np.sqrt(p_s / p_n)
+            segments.append((segment, p_n))
+        target = 10.0 ** (-snr / 20.0)
+        if len(segments) == 1:
+            segment, p_n = segments[0]
+            g = target * np.sqrt(p_s / p_n)
             n64 = g * segment
-            m64 = s64 + n64
-            c = 1.0
-            if max_abs is not None and np.max(np.abs(m64)) > max_abs:
-                # A hair below max_abs, so that rounding source + noise to
-                # float32 cannot push the peak over it.
-                c = max_abs / np.max(np.abs(m64)) * (1 - 1e-6)
-            n = (c * n64).astype(dtype)
-            source = s if c == 1.0 else (c * s64).astype(dtype)
-            out["mixtures"].append(source + n)
-            out["sources"].append(source)
-            out["noises"].append(n)
-            scales.append(c)
-            speech_index.append(i)
-            noise_index.append(j)
-            offsets.append(offset)
-            gains.append(g)
-    return Bunch(
-        **out,
-        speech_index=np.asarray(speech_index, dtype=np.int64),
-        noise_index=np.asarray(noise_index, dtype=np.int64),
-        noise_offset=np.asarray(offsets, dtype=np.int64),
-        noise_gain=np.asarray(gains, dtype=np.float64),
-        scale=np.asarray(scales, dtype=np.float64),
-    )
+            noise_gain = g
+        else:
+            weights = [1.0 / np.sqrt(p_n) for _, p_n in segments]
+            total = sum(w * seg for w, (seg, _) in zip(weights, segments, strict=True))
+            g = target * np.sqrt(p_s / np.dot(total, total))
+            n64 = g * total
+            noise_gain = [g * w for w in weights]
+        if level != 0.0:
+            a = 10.0 ** (level / 20.0)
+            src64, n64 = a * src64, a * n64
+        m64 = src64 + n64
+        c = 1.0
+        if max_abs is not None and np.max(np.abs(m64)) > max_abs:
+            # A hair below max_abs, so that rounding source + noise to
+            # float32 cannot push the peak over it.
+            c = max_abs / np.max(np.abs(m64)) * (1 - 1e-6)
+        n = (c * n64).astype(dtype)
+        untouched = c == 1.0 and level == 0.0 and not perturbed
+        source = s if untouched else (c * src64).astype(dtype)
+        out["mixtures"].append(source + n)
+        out["sources"].append(source)
+        out["noises"].append(n)
+        for key, value in (
+            ("speech_index", i),
+            ("noise_index", [j for j, _ in clips]),
+            ("noise_offset", [o for _, o in clips]),
+            ("noise_gain", noise_gain),
+            ("snr_db", snr),
+            ("gain_db", level),
+            ("speed", rate),
+            ("pitch_semitones", steps),
+            ("scale", c),
+        ):
+            cols[key].append(value)
+    result = Bunch(**out)
+    for key, values in cols.items():
+        column = np.asarray(values, dtype=_COLUMNS[key])
+        if column.ndim == 2 and noises_per_mixture == 1:
+            column = column[:, 0]
+        result[key] = column
+    return result

@@ -1,12 +1,13 @@
 """Maintainer script: rebuild the vendored demo data from the development corpus.
 
-Not imported by the package. Run from the repository root::
+Not part of the package. Run from the repository root::
 
-    python -m skblsh.datasets._make_demo_data ../shared/corpus
+    python tools/make_demo_data.py ../shared/corpus [OUT]
 
 It copies a seeded subset of the corpus's permissively licensed files (never
-GPL) into ``skblsh/datasets/data/``, keeping the samples bit-exact (16-bit
-FLAC), crops each noise clip to its most stationary excerpt, and writes
+GPL) into OUT (default ``skblsh/datasets/data/``; give another folder to
+compare a rebuild with the vendored files), keeping the samples bit-exact
+(16-bit FLAC), crops each noise clip to its most stationary excerpt, and writes
 ``manifest.csv`` (the corpus layout plus a ``copyright`` column) and
 ``ATTRIBUTION.md`` (per-file credits, as CC-BY and CC-BY-SA require).
 """
@@ -145,9 +146,12 @@ def _copyright(row):
     return COPYRIGHT[row["source_package"]]
 
 
-def main(corpus):
+DATA = Path(__file__).resolve().parents[1] / "skblsh" / "datasets" / "data"
+
+
+def main(corpus, out=DATA):
     corpus = Path(corpus)
-    out = Path(__file__).resolve().parent / "data"
+    out = Path(out)
     rows = list(csv.DictReader(open(corpus / "manifest.csv", newline="")))
     rng = np.random.default_rng(2020)
     selected = []
@@ -200,4 +204,4 @@ def main(corpus):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "../shared/corpus")
+    main(*(sys.argv[1:] or ["../shared/corpus"]))
