@@ -78,9 +78,15 @@ class SpectralFeatures(
         ``power=1``; with ``power=2`` it floors the mel power about 25 dB
         above that noise. Ignored for ``"stft"`` and ``"mel"``.
     normalize : bool, default=True
-        Scale every output frame to unit L2 norm, the features of the paper.
-        A frame whose features are all zero (e.g. digital silence) has no
+        Scale every output row to unit L2 norm, the features of the paper.
+        A row whose features are all zero (e.g. digital silence) has no
         direction and stays all-zero instead of becoming NaN.
+    n_stacked : int, default=1
+        Number of frames side by side in each row of ``X``, e.g. a frame
+        with its neighbours (:class:`~skblsh.separation.MaskingSeparator`'s
+        ``context``): ``X`` has ``n_stacked * (n_fft // 2 + 1)`` columns,
+        every frame is transformed alike and the results are concatenated
+        (``normalize`` then scales the whole row).
 
     Attributes
     ----------
@@ -90,7 +96,8 @@ class SpectralFeatures(
         Names of features seen during :meth:`fit`. Defined only when ``X``
         has feature names that are all strings.
     n_fft_ : int
-        FFT size inferred from the input width, ``2 * (n_features_in_ - 1)``.
+        FFT size inferred from the input width,
+        ``2 * (n_features_in_ // n_stacked - 1)``.
     filterbank_ : ndarray of shape (n_mels, n_features_in_), dtype=float64 or None
         Slaney-normalised mel filterbank, identical to
         ``librosa.filters.mel(sr=sr, n_fft=n_fft_, n_mels=n_mels, fmin=fmin,
@@ -145,6 +152,7 @@ class SpectralFeatures(
         "power": [Interval(Real, 0, 2, closed="right")],
         "eps": [Interval(Real, 0, None, closed="neither")],
         "normalize": ["boolean"],
+        "n_stacked": [Interval(Integral, 1, None, closed="left")],
     }
 
     def __init__(
@@ -159,6 +167,7 @@ class SpectralFeatures(
         power=1.0,
         eps=1e-6,
         normalize=True,
+        n_stacked=1,
     ):
         self.kind = kind
         self.sr = sr
@@ -169,6 +178,7 @@ class SpectralFeatures(
         self.power = power
         self.eps = eps
         self.normalize = normalize
+        self.n_stacked = n_stacked
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -187,7 +197,12 @@ class SpectralFeatures(
             The fitted transformer.
         """
         X = self._check_frames(X, reset=True)
-        n_bins = X.shape[1]
+        if X.shape[1] % self.n_stacked:
+            raise ValueError(
+                f"Expected X to hold n_stacked={self.n_stacked} frames of equal "
+                f"width per row, got {X.shape[1]} columns."
+            )
+        n_bins = X.shape[1] // self.n_stacked
         if n_bins < 2:
             raise ValueError(
                 "Expected X to have at least 2 frequency bins (n_fft // 2 + 1 "
@@ -196,11 +211,12 @@ class SpectralFeatures(
         self.n_fft_ = 2 * (n_bins - 1)
         if self.kind == "stft":
             self.filterbank_ = None
-            self._n_features_out = n_bins
+            per_frame = n_bins
         else:
             self._check_mel_params()
             self.filterbank_ = self._mel_filterbank(self.n_fft_)
-            self._n_features_out = self.n_mfcc if self.kind == "mfcc" else self.n_mels
+            per_frame = self.n_mfcc if self.kind == "mfcc" else self.n_mels
+        self._n_features_out = self.n_stacked * per_frame
         return self
 
     def transform(self, X):
@@ -214,14 +230,16 @@ class SpectralFeatures(
         Returns
         -------
         X_new : ndarray of shape (n_frames, n_features_out)
-            The features; ``n_features_out`` is ``n_features_in_`` for
-            ``"stft"``, ``n_mels`` for ``"mel"`` and ``"log-mel"`` and
-            ``n_mfcc`` for ``"mfcc"``. Same dtype as ``X`` if ``float32``,
-            else ``float64``.
+            The features; ``n_features_out`` is ``n_stacked`` times
+            ``n_fft_ // 2 + 1`` for ``"stft"``, ``n_mels`` for ``"mel"`` and
+            ``"log-mel"`` and ``n_mfcc`` for ``"mfcc"``. Same dtype as ``X``
+            if ``float32``, else ``float64``.
         """
         check_is_fitted(self)
         X = self._check_frames(X, reset=False)
-        dtype = X.dtype
+        n_rows, dtype = len(X), X.dtype
+        if self.n_stacked > 1:
+            X = X.reshape(n_rows * self.n_stacked, -1)
         F = X if self.power == 1 else X**self.power
         if self.kind != "stft":
             F = F @ self.filterbank_.T.astype(dtype, copy=False)
@@ -229,10 +247,12 @@ class SpectralFeatures(
             F = np.log1p(F / dtype.type(self.eps))
         if self.kind == "mfcc":
             F = dct(F, type=2, norm="ortho", axis=1)[:, : self.n_mfcc]
+        untouched = F is X
+        F = F.reshape(n_rows, -1)
         if self.normalize:
             F = _normalize_rows(F)
-        elif F is X:
-            F = X.copy()
+        elif untouched:
+            F = F.copy()  # never hand back (a view of) the caller's array
         return F
 
     def __sklearn_tags__(self):
