@@ -22,7 +22,7 @@ from scipy.linalg import (
     toeplitz,
 )
 
-from .utils._validation import check_audio, check_length
+from ..utils._validation import check_audio, check_length
 
 # The distortion filter length that mir_eval.separation.bss_eval_sources fixes.
 _FILTER_LENGTH = 512

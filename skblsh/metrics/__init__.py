@@ -15,6 +15,8 @@ and two solves with the cached factor.
 import numpy as np
 from sklearn.utils import Bunch
 
+from ..utils._sklearn import HasMethods, StrOptions, validate_params
+from ..utils._validation import check_audio, check_audio_list, check_length
 from ._bss_eval import (
     BSSEvalReference,
     as_float64,
@@ -22,8 +24,6 @@ from ._bss_eval import (
     db,
     noise_of,
 )
-from .utils._sklearn import HasMethods, StrOptions, validate_params
-from .utils._validation import check_audio, check_audio_list, check_length
 
 __all__ = [
     "BSSEvalReference",
