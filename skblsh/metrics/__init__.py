@@ -11,21 +11,37 @@ least-squares decomposition that factorises the Gram matrix of the delayed
 references once per utterance, so that scoring an estimate costs a few FFTs
 and two solves with the cached factor.
 
-The modules follow the data flow: ``_bss_eval`` (one utterance: SDR, SIR,
-SAR, SI-SDR), ``_report`` (a data set: per-utterance values and
-length-weighted means), ``_scorers`` (a fitted separator's predictions,
-for ``scoring=`` in model selection).
+Speech intelligibility and quality come from the reference implementations:
+:func:`stoi` (STOI and extended STOI, by ``pystoi``) and :func:`pesq` (ITU-T
+P.862, by the optional ``pesq`` package: ``pip install skblsh[pesq]``).
+
+The modules follow the data flow: ``_bss_eval`` and ``_quality`` (one
+utterance: SDR, SIR, SAR, SI-SDR; STOI, PESQ), ``_report`` (a data set:
+per-utterance values and length-weighted means), ``_scorers`` (a fitted
+separator's predictions, for ``scoring=`` in model selection).
 """
 
 from ._bss_eval import BSSEvalReference, bss_eval, si_sdr
+from ._quality import pesq, stoi
 from ._report import separation_report
-from ._scorers import sdr_scorer, si_sdr_scorer
+from ._scorers import (
+    estoi_scorer,
+    pesq_scorer,
+    sdr_scorer,
+    si_sdr_scorer,
+    stoi_scorer,
+)
 
 __all__ = [
     "BSSEvalReference",
     "bss_eval",
+    "estoi_scorer",
+    "pesq",
+    "pesq_scorer",
     "sdr_scorer",
     "separation_report",
     "si_sdr",
     "si_sdr_scorer",
+    "stoi",
+    "stoi_scorer",
 ]
