@@ -18,12 +18,15 @@ P.862, by the optional ``pesq`` package: ``pip install skblsh[pesq]``).
 The modules follow the data flow: ``_bss_eval`` and ``_quality`` (one
 utterance: SDR, SIR, SAR, SI-SDR; STOI, PESQ), ``_report`` (a data set:
 per-utterance values and length-weighted means), ``_scorers`` (a fitted
-separator's predictions, for ``scoring=`` in model selection).
+separator's predictions, for ``scoring=`` in model selection), and apart,
+``_retrieval`` (rankings from kneighbors: :func:`precision_at_k`,
+:func:`recall_at_k`, :func:`mean_average_precision_at_k`).
 """
 
 from ._bss_eval import BSSEvalReference, bss_eval, si_sdr
 from ._quality import pesq, stoi
 from ._report import separation_report
+from ._retrieval import mean_average_precision_at_k, precision_at_k, recall_at_k
 from ._scorers import (
     estoi_scorer,
     pesq_scorer,
@@ -36,8 +39,11 @@ __all__ = [
     "BSSEvalReference",
     "bss_eval",
     "estoi_scorer",
+    "mean_average_precision_at_k",
     "pesq",
     "pesq_scorer",
+    "precision_at_k",
+    "recall_at_k",
     "sdr_scorer",
     "separation_report",
     "si_sdr",
