@@ -1,4 +1,4 @@
-"""BSS Eval: agreement and speed of the fast path against mir_eval, same run.
+"""BSS Eval against mir_eval, and STOI/PESQ against BSS Eval, same run.
 
 Mixes real corpus speech with noise at 0 dB SNR, makes a few estimates per
 utterance (the mixture, speech + 0.3 noise, an ideal-binary-mask estimate,
@@ -15,6 +15,12 @@ where mir_eval itself reports more than 100 dB, i.e. a residual made of
 rounding error such as the SAR of the mixture, are left out) and the
 wall-clock speed-ups.
 
+Then the cost per second of audio of STOI, ESTOI and PESQ (wide- and
+narrow-band, when the optional ``pesq`` package is installed) on the same
+estimates, as a ratio to the fast BSS Eval path (one ``BSSEvalReference``
+per utterance, all its estimates scored), the way ``separation_report``
+computes them.
+
 Usage::
 
     python benchmarks/bench_metrics.py [--n-utterances 10] [--seconds 3]
@@ -24,6 +30,7 @@ Usage::
 import argparse
 import contextlib
 import csv
+import importlib.util
 import time
 import warnings
 from pathlib import Path
@@ -33,7 +40,7 @@ import scipy.signal
 import soundfile as sf
 from threadpoolctl import threadpool_limits
 
-from skblsh.metrics import BSSEvalReference, bss_eval
+from skblsh.metrics import BSSEvalReference, bss_eval, pesq, stoi
 
 SR = 16000
 
@@ -160,6 +167,35 @@ def run(utterances, estimates):
     return {k: np.array(v, dtype=float) for k, v in results.items()}, times
 
 
+def run_quality(utterances, estimates, sr=SR):
+    """Seconds per second of audio of each metric, over every estimate."""
+    metrics = {
+        "BSS Eval (fast, reference reused)": None,
+        "STOI": lambda s, e: stoi(s, e, sr=sr),
+        "ESTOI": lambda s, e: stoi(s, e, sr=sr, extended=True),
+    }
+    if importlib.util.find_spec("pesq") is not None:
+        metrics["PESQ wide-band"] = lambda s, e: pesq(s, e, sr=sr)
+        metrics["PESQ narrow-band"] = lambda s, e: pesq(s, e, sr=sr, mode="nb")
+    else:
+        print("pesq not installed (pip install skblsh[pesq]): PESQ skipped")
+    pairs = zip(utterances, estimates, strict=True)
+    audio_s = sum(len(s) * len(ests) for (s, _, _), ests in pairs) / sr
+    cost = {}
+    for name, metric in metrics.items():
+        start = time.perf_counter()
+        for (s, _, m), ests in zip(utterances, estimates, strict=True):
+            if metric is None:
+                reference = BSSEvalReference(s, m)
+                for e in ests.values():
+                    reference.score(e)
+            else:
+                for e in ests.values():
+                    metric(s, e)
+        cost[name] = (time.perf_counter() - start) / audio_s
+    return cost
+
+
 def main():
     default_corpus = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus"
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -204,6 +240,13 @@ def main():
     for k, name in enumerate(names):
         print(f"  {name:16s} {reference[:, k, 0].mean():6.2f}")
     print(f"left out as > 100 dB: {np.sum(~meaningful)} of {meaningful.size} values")
+
+    with threadpool_limits(args.threads):
+        cost = run_quality(utterances, estimates)
+    reference = cost["BSS Eval (fast, reference reused)"]
+    print(f"\n{'metric':34s} {'ms per s of audio':>18s} {'x BSS Eval':>11s}")
+    for name, value in cost.items():
+        print(f"{name:34s} {1000 * value:18.1f} {value / reference:10.2f}x")
 
 
 if __name__ == "__main__":

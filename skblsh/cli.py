@@ -68,18 +68,27 @@ def _oracle(mixtures, sources):
 
 
 def _table(rows):
-    """Markdown table of (name, report, fit_s, predict_s) rows."""
+    """Markdown table of (name, report, fit_s, predict_s) rows.
+
+    STOI is a column when every report has it, PESQ-WB when every report
+    has it (the optional ``pesq`` package is installed).
+    """
+    quality = [
+        (key, label, digits)
+        for key, label, digits in [("stoi", "STOI", 3), ("pesq_wb", "PESQ-WB", 2)]
+        if all(key in rep for _, rep, _, _ in rows)
+    ]
+    header = ["method", "SDR (dB)", "SIR (dB)", "SAR (dB)"]
+    header += [label for _, label, _ in quality] + ["fit (s)", "predict (s)"]
     lines = [
-        "| method | SDR (dB) | SIR (dB) | SAR (dB) | fit (s) | predict (s) |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| " + " | ".join(header) + " |",
+        "|---|" + "---:|" * (len(header) - 1),
     ]
     for name, rep, fit_s, pred_s in rows:
-        fit_txt = "" if fit_s is None else f"{fit_s:.1f}"
-        pred_txt = "" if pred_s is None else f"{pred_s:.1f}"
-        lines.append(
-            f"| {name} | {rep.sdr_weighted:.2f} | {rep.sir_weighted:.2f} | "
-            f"{rep.sar_weighted:.2f} | {fit_txt} | {pred_txt} |"
-        )
+        cells = [name] + [f"{rep[f'{k}_weighted']:.2f}" for k in ("sdr", "sir", "sar")]
+        cells += [f"{rep[f'{key}_weighted']:.{d}f}" for key, _, d in quality]
+        cells += ["" if t is None else f"{t:.1f}" for t in (fit_s, pred_s)]
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -101,7 +110,7 @@ def _evaluate_systems(systems, train, test, *, quiet=False):
             t0 = time.perf_counter()
             estimates = separator.predict(test["mixtures"])
             pred_s = time.perf_counter() - t0
-        _say(f"[skblsh] scoring {name} (BSS Eval) ...", quiet=quiet)
+        _say(f"[skblsh] scoring {name} ...", quiet=quiet)
         report = separation_report(test["sources"], estimates, test["mixtures"])
         rows.append((name, report, fit_s, pred_s))
         estimates_by_name[name] = estimates
@@ -395,16 +404,19 @@ def _cmd_evaluate(args):
     t0 = time.perf_counter()
     estimates = separator.predict(test["mixtures"])
     pred_s = time.perf_counter() - t0
+    sr = data.sr
     rows = [
         (
             "model",
-            separation_report(test["sources"], estimates, test["mixtures"]),
+            separation_report(test["sources"], estimates, test["mixtures"], sr=sr),
             None,
             pred_s,
         ),
         (
             "Unprocessed mixture",
-            separation_report(test["sources"], test["mixtures"], test["mixtures"]),
+            separation_report(
+                test["sources"], test["mixtures"], test["mixtures"], sr=sr
+            ),
             None,
             None,
         ),

@@ -1,4 +1,6 @@
 import csv
+import importlib.util
+import sys
 import warnings
 
 import numpy as np
@@ -9,18 +11,22 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.linalg import LinAlgError
 from sklearn.base import BaseEstimator
+from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.model_selection import GridSearchCV, KFold, cross_validate
 from sklearn.utils._param_validation import InvalidParameterError
 from threadpoolctl import threadpool_limits
 
-import skblsh._bss_eval
+import skblsh.metrics._bss_eval
+from skblsh.datasets import load_demo
 from skblsh.metrics import (
     BSSEvalReference,
     bss_eval,
+    pesq,
     sdr_scorer,
     separation_report,
     si_sdr,
     si_sdr_scorer,
+    stoi,
 )
 
 SR = 16000
@@ -192,7 +198,7 @@ def test_lu_fallback_matches_cholesky(monkeypatch):
     def not_positive_definite(*args, **kwargs):
         raise LinAlgError("not positive definite")
 
-    monkeypatch.setattr(skblsh._bss_eval, "cho_factor", not_positive_definite)
+    monkeypatch.setattr(skblsh.metrics._bss_eval, "cho_factor", not_positive_definite)
     reference = BSSEvalReference(speech, mixture)
     assert reference._factor[0] == "lu"
     np.testing.assert_allclose(reference.score(estimate), expected, atol=1e-9)
@@ -404,13 +410,18 @@ def test_separation_report_per_utterance_and_aggregates(utterances):
         report.si_sdr,
         [si_sdr(r, e) for r, e in zip(references, estimates, strict=True)],
     )
+    np.testing.assert_allclose(
+        report.stoi,
+        [stoi(r, e, sr=SR) for r, e in zip(references, estimates, strict=True)],
+    )
     weights = np.array(lengths) / np.sum(lengths)
-    for name in ["sdr", "sir", "sar", "si_sdr"]:
+    for name in ["sdr", "sir", "sar", "si_sdr", "stoi"]:
         assert report[f"{name}_weighted"] == pytest.approx(weights @ report[name])
         assert report[f"{name}_mean"] == pytest.approx(np.mean(report[name]))
     # Longer utterances have the better estimates here.
     assert report.sdr_weighted > report.sdr_mean + 1
     assert np.all(np.diff(report.sdr) > 5)
+    assert np.all(np.diff(report.stoi) > 0)
 
 
 def test_separation_report_rejects_bad_input():
@@ -425,6 +436,112 @@ def test_separation_report_rejects_bad_input():
         separation_report([speech, speech], [estimate, estimate[:-1]], [mixture] * 2)
     with pytest.raises(ValueError, match="wrap it in a list"):
         separation_report(speech, estimate, mixture)
+
+
+@pytest.fixture(scope="module")
+def demo_triples():
+    """Three demo test utterances: speech, an estimate per quality, mixture."""
+    data = load_demo()
+    speech, mixtures = data.sources_test[:3], data.mixtures_test[:3]
+    estimates = [
+        s + gain * (m - s)
+        for s, m, gain in zip(speech, mixtures, [1.0, 0.3, 0.1], strict=True)
+    ]
+    return speech, estimates, mixtures
+
+
+needs_pesq = pytest.mark.skipif(
+    importlib.util.find_spec("pesq") is None,
+    reason="the optional pesq package is not installed",
+)
+
+
+@needs_pesq
+def test_separation_report_adds_pesq_when_installed(demo_triples):
+    speech, estimates, mixtures = demo_triples
+    report = separation_report(speech, estimates, mixtures)
+    expected = [pesq(s, e, sr=SR) for s, e in zip(speech, estimates, strict=True)]
+    np.testing.assert_array_equal(report.pesq_wb, expected)
+    weights = report.length / report.length.sum()
+    assert report.pesq_wb_weighted == pytest.approx(weights @ report.pesq_wb)
+    assert report.pesq_wb_mean == pytest.approx(np.mean(report.pesq_wb))
+    assert np.all(np.diff(report.pesq_wb) > 0)  # 0, 10, 20 dB SNR
+    assert (
+        report.keys()
+        == separation_report(speech, estimates, mixtures, pesq=True).keys()
+    )
+    assert "pesq_wb" not in separation_report(speech, estimates, mixtures, pesq=False)
+
+
+def test_separation_report_keeps_every_field_without_pesq(demo_triples, monkeypatch):
+    monkeypatch.setitem(sys.modules, "pesq", None)  # import pesq -> ImportError
+    speech, estimates, mixtures = demo_triples
+    report = separation_report(speech, estimates, mixtures)
+    per_utterance = ["sdr", "sir", "sar", "si_sdr", "stoi"]
+    assert sorted(report) == sorted(
+        per_utterance
+        + ["length"]
+        + [f"{n}_{kind}" for n in per_utterance for kind in ("weighted", "mean")]
+    )
+    # 0, 10 and 20 dB SNR.
+    assert np.all(np.diff(report.sdr) > 8) and np.all(np.diff(report.stoi) > 0)
+    with pytest.raises(ImportError, match=r"pip install 'skblsh\[pesq\]'"):
+        separation_report(speech, estimates, mixtures, pesq=True)
+
+
+def test_separation_report_sample_rate(demo_triples):
+    speech, estimates, mixtures = demo_triples
+    # STOI depends on the rate, BSS Eval does not: the same samples read as
+    # 8 kHz audio (half the speed) score differently.
+    at_16k = separation_report(speech, estimates, mixtures, pesq=False)
+    at_8k = separation_report(speech, estimates, mixtures, sr=8000)
+    assert "pesq_wb" not in at_8k  # wide-band PESQ needs 16 kHz: left out
+    np.testing.assert_array_equal(at_8k.sdr, at_16k.sdr)
+    assert np.all(np.abs(at_8k.stoi - at_16k.stoi) > 1e-3)
+    np.testing.assert_allclose(
+        at_8k.stoi,
+        [stoi(s, e, sr=8000) for s, e in zip(speech, estimates, strict=True)],
+    )
+    with pytest.raises(ValueError, match="sr=16000 for wide-band PESQ .pesq=True."):
+        separation_report(speech, estimates, mixtures, sr=8000, pesq=True)
+    with pytest.raises(ValueError, match="Utterance 0: Expected sr >= 8000 Hz"):
+        separation_report(speech, estimates, mixtures, sr=4000)
+    with pytest.raises(InvalidParameterError, match="'pesq' parameter"):
+        separation_report(speech, estimates, mixtures, pesq="always")
+
+
+def test_separation_report_marks_undefined_stoi_as_nan(demo_triples):
+    speech, estimates, mixtures = demo_triples
+    # The second utterance cut to 0.2 s: too short for STOI and PESQ.
+    cut = int(0.2 * SR)
+    speech = [speech[0], speech[1][:cut], speech[2]]
+    estimates = [estimates[0], estimates[1][:cut], estimates[2]]
+    mixtures = [mixtures[0], mixtures[1][:cut], mixtures[2]]
+    with pytest.warns(UndefinedMetricWarning) as record:
+        report = separation_report(speech, estimates, mixtures)
+    messages = [str(w.message) for w in record]
+    assert any(m.startswith("STOI is undefined on 1 of 3 utterances") for m in messages)
+    assert "utterance 1 (Expected at least 30 frames" in messages[0]
+    assert np.isnan(report.stoi[1]) and not np.isnan(report.stoi[[0, 2]]).any()
+    assert np.isnan(report.stoi_weighted) and np.isnan(report.stoi_mean)
+    assert np.all(np.isfinite(report.sdr)) and np.isfinite(report.sdr_weighted)
+    if "pesq_wb" in report:
+        assert np.isnan(report.pesq_wb[1]) and np.isnan(report.pesq_wb_weighted)
+        assert any(m.startswith("PESQ is undefined on 1 of 3") for m in messages)
+
+
+def test_sdr_scorer_skips_stoi_and_pesq(demo_triples):
+    # MaskingSeparator.score (sdr_scorer) stays as cheap as BSS Eval, and
+    # works on utterances too short for STOI.
+    speech, _, mixtures = demo_triples
+    X = [m[: int(0.2 * SR)] for m in mixtures]
+    y = [s[: int(0.2 * SR)] for s in speech]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        value = sdr_scorer(PassThrough(), X, y)
+    with pytest.warns(UndefinedMetricWarning, match="STOI is undefined on 3 of 3"):
+        report = separation_report(y, X, X, pesq=False)
+    assert value == report.sdr_weighted
 
 
 # --------------------------------------------------------------------------
