@@ -22,7 +22,7 @@ import numpy as np
 
 from skblsh import BoostedLSH, RandomLSH, SpectralFeatures
 from skblsh.datasets import load_demo
-from skblsh.hashing import unpack_bits
+from skblsh.codes import unpack_bits
 from skblsh.separation import make_frames
 
 QUICK = bool(os.environ.get("SKBLSH_EXAMPLES_QUICK"))
