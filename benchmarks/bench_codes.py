@@ -55,7 +55,7 @@ from sklearn.neighbors import KNeighborsRegressor
 from skblsh import BoostedLSH, HammingKNNMaskRegressor, RandomLSH, SpectralFeatures
 from skblsh.datasets import make_separation_task
 from skblsh.metrics import BSSEvalReference
-from skblsh.separation import ideal_binary_mask, istft, make_frames, stft
+from skblsh.separation import apply_masks, ideal_binary_mask, make_frames, stft
 
 CORPUS = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus"
 K = 10
@@ -154,19 +154,9 @@ class Scorer:
         self.bounds = np.cumsum([0] + [len(z) for z in self.Z])
 
     def __call__(self, M):
-        M = np.clip(M, 0.0, 1.0)
+        estimates = apply_masks(self.mixtures, M)
         return np.array(
-            [
-                ref.score(istft(z * M[a:b], length=len(m)))[0]
-                for z, ref, m, a, b in zip(
-                    self.Z,
-                    self.refs,
-                    self.mixtures,
-                    self.bounds,
-                    self.bounds[1:],
-                    strict=False,
-                )
-            ]
+            [ref.score(e)[0] for ref, e in zip(self.refs, estimates, strict=True)]
         )
 
     def oracle(self):

@@ -39,8 +39,8 @@ from _machine import describe  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
 from skblsh import HammingNearestNeighbors  # noqa: E402
-from skblsh.neighbors._topk import top_k as _top_k  # noqa: E402
 from skblsh.codes import as_words, hamming_block  # noqa: E402
+from skblsh.neighbors._topk import top_k as _top_k  # noqa: E402
 
 try:
     import faiss

@@ -21,8 +21,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from skblsh import BoostedLSH, RandomLSH, SpectralFeatures
-from skblsh.datasets import load_demo
 from skblsh.codes import unpack_bits
+from skblsh.datasets import load_demo
 from skblsh.separation import make_frames
 
 QUICK = bool(os.environ.get("SKBLSH_EXAMPLES_QUICK"))

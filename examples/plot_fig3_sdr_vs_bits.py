@@ -31,7 +31,7 @@ from skblsh import (
 )
 from skblsh.datasets import load_demo
 from skblsh.metrics import BSSEvalReference
-from skblsh.separation import istft, make_frames, stft
+from skblsh.separation import apply_masks, make_frames, stft
 
 QUICK = bool(os.environ.get("SKBLSH_EXAMPLES_QUICK"))
 BITS = [8, 32] if QUICK else [8, 16, 32, 64]
@@ -46,7 +46,6 @@ F = features.transform(X)
 # Test side, computed once: STFTs, features and BSS Eval references.
 Z = [stft(m) for m in demo.mixtures_test]
 Fq = features.transform(np.concatenate([np.abs(z) for z in Z]).astype(np.float32))
-bounds = np.cumsum([0] + [len(z) for z in Z])
 refs = [
     BSSEvalReference(s, m)
     for s, m in zip(demo.sources_test, demo.mixtures_test, strict=True)
@@ -56,12 +55,8 @@ weights = np.array([len(m) for m in demo.mixtures_test], dtype=float)
 
 def sdr(masks):
     """Length-weighted mean SDR of the test set for stacked frame masks."""
-    scores = []
-    for z, m, ref, a, b in zip(
-        Z, demo.mixtures_test, refs, bounds[:-1], bounds[1:], strict=True
-    ):
-        estimate = istft(z * masks[a:b], length=len(m))
-        scores.append(ref.score(estimate)[0])
+    estimates = apply_masks(demo.mixtures_test, masks)
+    scores = [ref.score(e)[0] for ref, e in zip(refs, estimates, strict=True)]
     return np.average(scores, weights=weights)
 
 

@@ -27,8 +27,8 @@ from .metrics import separation_report
 from .persistence import load_model, save_model
 from .separation import (
     MaskingSeparator,
+    apply_masks,
     ideal_binary_mask,
-    istft,
     make_separator_pipeline,
     stft,
 )
@@ -61,10 +61,8 @@ def _build_separator(args, random_state):
 
 
 def _oracle(mixtures, sources):
-    return [
-        istft(stft(m) * ideal_binary_mask(m, s), length=len(m))
-        for m, s in zip(mixtures, sources, strict=True)
-    ]
+    masks = [ideal_binary_mask(m, s) for m, s in zip(mixtures, sources, strict=True)]
+    return apply_masks(mixtures, masks)
 
 
 def _table(rows):

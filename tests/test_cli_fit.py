@@ -1,10 +1,9 @@
 """Tests of `skblsh fit` with several corpora and the training-diversity
 options, and of `skblsh evaluate` rebuilding the task from the model file."""
 
-from types import SimpleNamespace
-
 import numpy as np
 import pytest
+from sklearn.utils import Bunch
 
 import skblsh.cli
 from skblsh.cli import main
@@ -23,9 +22,9 @@ def scored(monkeypatch):
     """
     calls = []
 
-    def record(sources, estimates, mixtures):
+    def record(sources, estimates, mixtures, **kwargs):
         calls.append((sources, estimates, mixtures))
-        return SimpleNamespace(sdr_weighted=0.0, sir_weighted=0.0, sar_weighted=0.0)
+        return Bunch(sdr_weighted=0.0, sir_weighted=0.0, sar_weighted=0.0)
 
     monkeypatch.setattr(skblsh.cli, "separation_report", record)
     return calls

@@ -130,3 +130,31 @@ def test_block_frames_is_validated():
     sep = MaskingSeparator(make_separator_pipeline(8, 2, hasher="random"))
     with pytest.raises(InvalidParameterError, match="'block_frames' parameter"):
         sep.set_params(block_frames=0).fit(mixtures, sources)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        dict(level="recording", context=2),
+        dict(level="running", context=1, mask_smoothing=2),
+        dict(level=None, context=3, mask_smoothing=1, mask_floor=0.1),
+    ],
+    ids=lambda p: "-".join(f"{k}={v}" for k, v in p.items()),
+)
+def test_blocked_predict_with_context_and_smoothing_equals_one_shot(params):
+    pipe = make_separator_pipeline(
+        16, 3, hasher="random", random_state=0, normalize=params["level"] is None
+    ).set_params(features__n_stacked=2 * params["context"] + 1)
+    sep = MaskingSeparator(pipe, **params).fit(*_train())
+    rng = np.random.RandomState(2)
+    mixtures = [0.3 * rng.randn(n) for n in (1024, 9000, 30000)]
+    sep.set_params(block_frames=10**6)
+    expected = sep.predict(mixtures)
+    expected_masks = [sep.predict_mask(m) for m in mixtures]
+    for block_frames in (1, 3, 17):
+        sep.set_params(block_frames=block_frames)
+        for m, e, em, out in zip(
+            mixtures, expected, expected_masks, sep.predict(mixtures), strict=True
+        ):
+            assert np.max(np.abs(out - e)) <= 1e-6
+            np.testing.assert_array_equal(sep.predict_mask(m), em)

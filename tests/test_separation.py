@@ -169,3 +169,90 @@ def test_bad_inputs(demo):
         sep.predict(m, sr=8000)
     with pytest.raises(ValueError, match="dictionary_fraction"):
         MaskingSeparator(dictionary_fraction=0.0).fit(m, s)
+
+
+# --------------------------------------------------------------------------
+# Level normalisation, context, post-processing, streaming fit
+
+
+def _level_separator(**params):
+    pipe = make_separator_pipeline(32, 5, hasher="random", normalize=False)
+    pipe.set_params(hash__random_state=0)
+    if params.get("context"):
+        pipe.set_params(features__n_stacked=2 * params["context"] + 1)
+    return MaskingSeparator(pipe, level="recording", **params)
+
+
+@pytest.mark.parametrize("level", ["recording", "running"])
+def test_predict_is_equivariant_to_the_input_gain(demo, level):
+    sep = _level_separator(context=1, mask_smoothing=1)
+    sep.set_params(level=level)
+    sep.fit(demo.mixtures_train[:6], demo.sources_train[:6])
+    x = demo.mixtures_test[0].astype(np.float64)
+    (ref,) = sep.predict([x])
+    assert np.max(np.abs(ref)) > 0.05
+    for g in (0.01, 1.0, 100.0):
+        (out,) = sep.predict([g * x])
+        np.testing.assert_allclose(out, g * ref, rtol=1e-7, atol=1e-9 * g)
+        np.testing.assert_array_equal(sep.predict_mask(g * x), sep.predict_mask(x))
+
+
+def test_default_estimator_follows_the_separator(demo):
+    sep = MaskingSeparator(sr=8000, context=2, level="recording", random_state=3)
+    m = [demo.mixtures_train[0][:8000].astype(np.float64)] * 2
+    s = [demo.sources_train[0][:8000].astype(np.float64)] * 2
+    sep.set_params(n_fft=256, hop_length=64).fit(m, s, sr=8000)
+    features = sep.estimator_.named_steps["features"]
+    assert features.sr == 8000 and features.n_stacked == 5
+    assert features.normalize is False
+    assert sep.estimator_.named_steps["hash"].random_state == 3
+    assert MaskingSeparator()._make_estimator().named_steps["features"].normalize
+
+
+def test_context_must_match_the_features(demo):
+    sep = MaskingSeparator(make_separator_pipeline(8, 2, hasher="random"), context=1)
+    with pytest.raises(ValueError, match=r"n_stacked = 2 \* context \+ 1 = 3"):
+        sep.fit(demo.mixtures_train[:2], demo.sources_train[:2])
+
+
+def test_partial_fit_equals_fit_on_all_batches(demo):
+    # A hasher that does not learn from data: growing the dictionary batch by
+    # batch must give exactly the separator fitted on everything at once.
+    def make():
+        pipe = make_separator_pipeline(32, 5, hasher="random", normalize=False)
+        pipe.set_params(hash__fit_intercept=False, hash__random_state=0)
+        return MaskingSeparator(pipe, level="recording", context=1).set_params(
+            estimator__features__n_stacked=3
+        )
+
+    m, s = demo.mixtures_train[:9], demo.sources_train[:9]
+    whole = make().fit(m, s)
+    grown = make()
+    for a, b in [(0, 2), (2, 7), (7, 9)]:
+        grown.partial_fit(m[a:b], s[a:b])
+    assert grown.n_frames_ == whole.n_frames_
+    np.testing.assert_array_equal(
+        grown.estimator_[-1].codes_, whole.estimator_[-1].codes_
+    )
+    test = demo.mixtures_test[:3]
+    for a, b in zip(grown.predict(test), whole.predict(test), strict=True):
+        np.testing.assert_array_equal(a, b)
+    plain = MaskingSeparator(make_separator_pipeline(8, 2, hasher=None))
+    plain.fit(m[:2], s[:2])
+    with pytest.raises(TypeError, match="last step has partial_fit"):
+        plain.partial_fit(m[2:3], s[2:3])
+
+
+def test_ratio_mask_targets_and_postprocessing(demo):
+    m, s = demo.mixtures_train[:10], demo.sources_train[:10]
+    x = demo.mixtures_test[0]
+    sep = _level_separator(target="irm").fit(m, s)
+    assert not sep.estimator_[-1].binary_targets_
+    mask = sep.predict_mask(x)
+    sep.set_params(mask_smoothing=2, mask_exponent=2.0, mask_floor=0.1)
+    post = sep.predict_mask(x)
+    assert post.min() >= 0.1
+    n = len(mask)
+    padded = np.concatenate([mask[:1], mask[:1], mask, mask[-1:], mask[-1:]])
+    smoothed = np.mean([padded[o : o + n] for o in range(5)], axis=0)
+    np.testing.assert_allclose(post, np.maximum(smoothed**2, 0.1), rtol=1e-12)

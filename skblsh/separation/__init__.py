@@ -1,0 +1,25 @@
+"""Utterance-level masking separation.
+
+The file list reads as the data flow: :mod:`._frames` (analysis: waveforms
+to estimator rows and targets), :mod:`._pipeline` (the frame-level
+estimator), :mod:`._postprocess` (mask post-processing) and
+:mod:`._separator` (the meta-estimator running them block by block, then
+synthesis). The STFT itself lives in :mod:`skblsh.stft`; its functions are
+re-exported here.
+"""
+
+from ..stft import apply_masks, ideal_binary_mask, ideal_ratio_mask, istft, stft
+from ._frames import make_frames
+from ._pipeline import make_separator_pipeline
+from ._separator import MaskingSeparator
+
+__all__ = [
+    "MaskingSeparator",
+    "apply_masks",
+    "ideal_binary_mask",
+    "ideal_ratio_mask",
+    "istft",
+    "make_frames",
+    "make_separator_pipeline",
+    "stft",
+]

@@ -1,0 +1,493 @@
+"""The utterance-level separator: analysis, frame-level estimator,
+post-processing and synthesis, block by block."""
+
+from dataclasses import dataclass
+from numbers import Integral, Real
+
+import librosa
+import numpy as np
+from sklearn.base import BaseEstimator, clone
+from sklearn.pipeline import Pipeline
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
+
+from ..features import SpectralFeatures
+from ..metrics import sdr_scorer
+from ..stft import stft_frames
+from ..utils._sklearn import HasMethods, Interval, _fit_context
+from ..utils._validation import check_audio, check_audio_list, check_sample_rate
+from ._frames import ANALYSIS_PARAMS, FrameAnalysis
+from ._pipeline import make_separator_pipeline
+from ._postprocess import postprocess_masks
+
+__all__ = ["MaskingSeparator"]
+
+
+@dataclass
+class _Block:
+    """Output frames ``[f0, f1)`` of recording ``index``; the mask of frames
+    ``[g0, f1)`` is needed for their overlap-add, its raw rows ``[m0, m1)``
+    for post-processing, and STFT frames ``[a, b)`` for the context."""
+
+    index: int
+    n_total: int
+    f0: int
+    f1: int
+    g0: int
+    m0: int
+    a: int
+    Z: np.ndarray
+    rows: np.ndarray
+
+
+class MaskingSeparator(BaseEstimator):
+    """Separate a source by masking the mixture STFT with predicted masks.
+
+    The separator owns the signal processing and delegates the mapping
+    "frames -> masks" to a frame-level regressor. Its stages, each applied
+    to one recording at a time (never across recordings):
+
+    1. **analysis**: magnitude STFT frames, divided by the recording's level
+       (``level``), each stacked with ``context`` neighbours on each side;
+    2. **estimator**: ``estimator.predict`` maps those rows to masks (in
+       ``fit``, the estimator is fitted on them and their ideal masks,
+       ``target``, after optional subsampling, ``dictionary_fraction``);
+    3. **post-processing**: masks clipped to [0, 1], averaged over
+       ``2 * mask_smoothing + 1`` frames, raised to ``mask_exponent`` and
+       floored at ``mask_floor``;
+    4. **synthesis**: the mask times the complex STFT, inverted to a
+       waveform of the input's exact length and dtype.
+
+    Prediction works through the mixtures in blocks of about ``block_frames``
+    frames (each block computes the STFT frames it needs, with margins for
+    the context, the smoothing and the overlap-add), so memory beyond the
+    input and output waveforms stays bounded however long the recording;
+    frames of consecutive short mixtures share one estimator call. The
+    result equals the one-shot computation to float rounding. This assumes,
+    like any frame-level regressor should, that ``estimator.predict`` treats
+    rows independently.
+
+    Parameters
+    ----------
+    estimator : estimator object, default=None
+        Frame-level regressor with ``fit(X, Y)`` and ``predict(X)``. None
+        means :func:`make_separator_pipeline` ``(64, 10)`` (spectral
+        features, ``BoostedLSH(64)``, ``HammingKNeighborsRegressor(10)``)
+        built for this separator's ``sr``, ``context`` and ``level``
+        (features L2-normalised only when ``level`` is None) and seeded with
+        its ``random_state``; nested parameters then read
+        ``estimator__hash__n_bits`` and ``estimator__knn__n_neighbors``.
+    n_fft : int, default=1024
+        STFT window and FFT length.
+    hop_length : int, default=256
+        STFT hop.
+    sr : int, default=16000
+        Sample rate the separator works at; ``fit``/``predict`` reject
+        another ``sr`` rather than resampling silently.
+    level : {"recording", "running"} or None, default=None
+        Level normalisation of the magnitude frames. ``"recording"`` divides
+        every frame by the mean windowed RMS level of the recording's frames:
+        each frame keeps its level relative to its recording (a loud speech
+        frame and a quiet noise frame stay distinguishable) and the output
+        is invariant to the input's overall gain,
+        ``predict([g * x]) == g * predict([x])``. ``"running"`` divides by a
+        causal running level (the mean of the frame levels so far, older
+        frames forgotten with time constant ``level_time_constant``), for
+        streaming use. None passes raw magnitudes (the paper's pipeline then
+        L2-normalises each frame in its features).
+    level_time_constant : float, default=2.0
+        Time constant of ``level="running"``, in seconds.
+    context : int, default=0
+        Neighbouring frames stacked on each side of every frame (within its
+        recording); the mask is still predicted for the centre frame.
+    target : {"ibm", "irm"}, default="ibm"
+        Dictionary targets: the ideal binary mask ``|S| > |N|`` (the paper;
+        stored packed, 1 bit per bin) or the ideal ratio mask
+        ``sqrt(|S|^2 / (|S|^2 + |N|^2))``.
+    mask_smoothing : int, default=0
+        Radius, in frames, of the moving average applied to the predicted
+        masks.
+    mask_exponent : float, default=1.0
+        Exponent applied to the (smoothed) masks: above 1 suppresses more.
+    mask_floor : float, default=0.0
+        Lower bound of the final masks: some noise is kept everywhere, which
+        trades SDR for fewer artefacts.
+    dictionary_fraction : float, default=1.0
+        Fraction of training frames kept (uniformly at random) as the
+        dictionary; the paper uses 0.1 and 0.01.
+    block_frames : int, default=2048
+        Frames per block in :meth:`predict` and :meth:`predict_mask` (2048
+        frames are about 33 s at the default hop and 16 kHz). Smaller blocks
+        use less memory; the output does not depend on it.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the dictionary subsampling, and of the default estimator.
+
+    Attributes
+    ----------
+    estimator_ : estimator object
+        The fitted frame-level regressor (a clone of ``estimator``).
+    n_frames_ : int
+        Number of dictionary frames the estimator was fitted on.
+    n_features_in_ : int
+        Number of frequency bins, ``n_fft // 2 + 1``.
+
+    See Also
+    --------
+    make_frames : The frame-level arrays behind ``fit``.
+    skblsh.metrics.sdr_scorer : The scorer used by :meth:`score`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skblsh.separation import MaskingSeparator, make_separator_pipeline
+    >>> rng = np.random.RandomState(0)
+    >>> sources = [np.sin(np.arange(8000) * f) for f in (0.05, 0.1, 0.2)]
+    >>> mixtures = [s + 0.5 * rng.randn(8000) for s in sources]
+    >>> sep = MaskingSeparator(make_separator_pipeline(16, 3, random_state=0))
+    >>> estimates = sep.fit(mixtures, sources).predict(mixtures)
+    >>> [len(e) for e in estimates]
+    [8000, 8000, 8000]
+    """
+
+    _parameter_constraints: dict = {
+        "estimator": [HasMethods(["fit", "predict"]), None],
+        **{k: v for k, v in ANALYSIS_PARAMS.items()},
+        "mask_smoothing": [Interval(Integral, 0, None, closed="left")],
+        "mask_exponent": [Interval(Real, 0, None, closed="neither")],
+        "mask_floor": [Interval(Real, 0, 1, closed="left")],
+        "dictionary_fraction": [Interval(Real, 0, 1, closed="right")],
+        "block_frames": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        estimator=None,
+        *,
+        n_fft=1024,
+        hop_length=256,
+        sr=16000,
+        level=None,
+        level_time_constant=2.0,
+        context=0,
+        target="ibm",
+        mask_smoothing=0,
+        mask_exponent=1.0,
+        mask_floor=0.0,
+        dictionary_fraction=1.0,
+        block_frames=2048,
+        random_state=None,
+    ):
+        self.estimator = estimator
+        self.n_fft = n_fft
+        self.hop_length = hop_length
+        self.sr = sr
+        self.level = level
+        self.level_time_constant = level_time_constant
+        self.context = context
+        self.target = target
+        self.mask_smoothing = mask_smoothing
+        self.mask_exponent = mask_exponent
+        self.mask_floor = mask_floor
+        self.dictionary_fraction = dictionary_fraction
+        self.block_frames = block_frames
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------
+    # fitting
+
+    def _check_sr(self, sr):
+        if sr is not None and check_sample_rate(sr) != self.sr:
+            raise ValueError(
+                f"Expected audio at sr={self.sr} Hz (the separator's rate), got "
+                f"sr={sr}. Resample it first (skblsh.datasets.read_audio does)."
+            )
+
+    def _analysis(self):
+        return FrameAnalysis(
+            n_fft=self.n_fft,
+            hop_length=self.hop_length,
+            sr=self.sr,
+            level=self.level,
+            level_time_constant=self.level_time_constant,
+            context=self.context,
+            target=self.target,
+        )
+
+    def _make_estimator(self):
+        if self.estimator is not None:
+            return clone(self.estimator)
+        return make_separator_pipeline(
+            normalize=self.level is None,
+            n_stacked=2 * self.context + 1,
+            sr=self.sr,
+            random_state=self.random_state,
+        )
+
+    def _check_estimator(self, estimator):
+        """Cross-parameter rules between the separator and its estimator."""
+        steps = estimator.steps if isinstance(estimator, Pipeline) else []
+        for name, step in steps:
+            if isinstance(step, SpectralFeatures):
+                if step.n_stacked != 2 * self.context + 1:
+                    raise ValueError(
+                        f"Expected the estimator's SpectralFeatures step "
+                        f"'{name}' to have n_stacked = 2 * context + 1 = "
+                        f"{2 * self.context + 1} (the separator's context="
+                        f"{self.context}), got n_stacked={step.n_stacked}."
+                    )
+
+    def _dictionary(self, mixtures, sources, rng):
+        X, Y, _ = self._analysis().dataset(mixtures, sources)
+        if self.dictionary_fraction < 1.0:
+            n_keep = max(1, int(round(self.dictionary_fraction * len(X))))
+            keep = np.sort(rng.choice(len(X), size=n_keep, replace=False))
+            X, Y = X[keep], Y[keep]
+        return X, Y
+
+    def _check_fit_params(self, sr):
+        if self.hop_length >= self.n_fft:
+            raise ValueError(
+                f"Expected hop_length < n_fft, so that every sample lies inside "
+                f"a window and the inverse STFT is exact, got "
+                f"hop_length={self.hop_length} and n_fft={self.n_fft}."
+            )
+        self._check_sr(sr)
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, mixtures, sources, *, sr=None):
+        """Build the dictionary of frames and masks and fit the estimator.
+
+        Parameters
+        ----------
+        mixtures : list of ndarray of shape (n_samples_i,)
+            Training mixtures.
+        sources : list of ndarray of shape (n_samples_i,)
+            The clean source of each mixture.
+        sr : int, default=None
+            Sample rate of the audio, checked against ``self.sr`` if given.
+
+        Returns
+        -------
+        self : object
+            Fitted separator.
+        """
+        self._check_fit_params(sr)
+        estimator = self._make_estimator()
+        self._check_estimator(estimator)
+        self._rng = check_random_state(self.random_state)
+        X, Y = self._dictionary(mixtures, sources, self._rng)
+        self.estimator_ = estimator.fit(X, Y)
+        self.n_frames_ = len(X)
+        self.n_features_in_ = self.n_fft // 2 + 1
+        return self
+
+    def partial_fit(self, mixtures, sources, *, sr=None):
+        """Grow the dictionary with more training pairs, in bounded memory.
+
+        The first call fits like :meth:`fit` (the hasher learns its bits from
+        that first batch); later calls only transform their frames with the
+        fitted steps and append them to the last step, which must have
+        ``partial_fit`` (e.g. :class:`~skblsh.HammingKNeighborsRegressor`):
+        memory then grows with the dictionary (about 73 bytes per frame at
+        64 bits with binary masks), not with the audio seen.
+
+        Parameters
+        ----------
+        mixtures : list of ndarray of shape (n_samples_i,)
+            Training mixtures of this batch.
+        sources : list of ndarray of shape (n_samples_i,)
+            Their clean sources.
+        sr : int, default=None
+            Sample rate of the audio, checked against ``self.sr`` if given.
+
+        Returns
+        -------
+        self : object
+            The grown separator.
+        """
+        if not hasattr(self, "estimator_"):
+            return self.fit(mixtures, sources, sr=sr)
+        self._check_sr(sr)
+        head, last = _split_last_step(self.estimator_)
+        if not hasattr(last, "partial_fit"):
+            raise TypeError(
+                f"Expected an estimator whose last step has partial_fit (such "
+                f"as HammingKNeighborsRegressor) to grow the dictionary, got "
+                f"{type(last).__name__}."
+            )
+        X, Y = self._dictionary(mixtures, sources, self._rng)
+        last.partial_fit(X if head is None else head.transform(X), Y)
+        self.n_frames_ += len(X)
+        return self
+
+    # ------------------------------------------------------------------
+    # prediction
+
+    def _margins(self):
+        """Frames before an output block that its overlap-add needs."""
+        return -(-self.n_fft // self.hop_length) - 1
+
+    def _blocks(self, analysis, index, y):
+        """The blocks of one recording, rows computed, in order."""
+        n = analysis.n_frames(len(y))
+        scales = analysis.scales(y)
+        c, r = self.context, self.mask_smoothing
+        for f0 in range(0, n, self.block_frames):
+            f1 = min(f0 + self.block_frames, n)
+            g0 = max(f0 - self._margins(), 0)
+            m0, m1 = max(g0 - r, 0), min(f1 + r, n)
+            a, b = max(m0 - c, 0), min(m1 + c, n)
+            Z = stft_frames(y, a, b, n_fft=self.n_fft, hop_length=self.hop_length)
+            rows = analysis.rows(np.abs(Z), a, b, scales, n, m0, m1)
+            yield _Block(index, n, f0, f1, g0, m0, a, Z, rows)
+
+    def _masked_blocks(self, mixtures):
+        """Yield ``(block, Z, mask)`` for frames ``[g0, f1)`` of every block.
+
+        Blocks of consecutive mixtures share one ``estimator_.predict``: its
+        fixed cost (validation, thread start-up of the search) dominates
+        short utterances, and rows are independent, so nothing changes.
+        """
+        analysis = self._analysis()
+        pending, n_rows = [], 0
+        for index, y in enumerate(mixtures):
+            for block in self._blocks(analysis, index, y):
+                pending.append(block)
+                n_rows += len(block.rows)
+                if n_rows >= self.block_frames:
+                    yield from self._predict_blocks(pending)
+                    pending, n_rows = [], 0
+        if pending:
+            yield from self._predict_blocks(pending)
+
+    def _predict_blocks(self, blocks):
+        raw = self._predict_rows(np.concatenate([b.rows for b in blocks]))
+        start = 0
+        for block in blocks:
+            stop = start + len(block.rows)
+            mask = postprocess_masks(
+                raw[start:stop],
+                block.m0,
+                block.g0,
+                block.f1,
+                block.n_total,
+                smoothing=self.mask_smoothing,
+                exponent=self.mask_exponent,
+                floor=self.mask_floor,
+            )
+            start = stop
+            yield block, block.Z[block.g0 - block.a : block.f1 - block.a], mask
+
+    def _predict_rows(self, rows):
+        n_bins = self.n_fft // 2 + 1
+        mask = np.asarray(self.estimator_.predict(rows))
+        if mask.shape != (len(rows), n_bins):
+            raise ValueError(
+                f"Expected the estimator to predict masks of shape "
+                f"{(len(rows), n_bins)}, got {mask.shape}."
+            )
+        if not np.all(np.isfinite(mask)):
+            raise ValueError(
+                "Expected the estimator to predict finite masks, got NaN or "
+                "infinite values."
+            )
+        return mask
+
+    def predict_mask(self, mixture):
+        """Final mask of one mixture (after post-processing), in [0, 1].
+
+        Parameters
+        ----------
+        mixture : ndarray of shape (n_samples,)
+            Mixture waveform, at least ``n_fft`` samples long.
+
+        Returns
+        -------
+        mask : ndarray of shape (n_frames, n_fft // 2 + 1)
+            The mask :meth:`predict` applies, frames as rows (the frames of
+            :func:`~skblsh.stft.stft`).
+        """
+        check_is_fitted(self)
+        mixture = check_audio(mixture, name="mixture", min_samples=self.n_fft)
+        out = np.empty((self._analysis().n_frames(len(mixture)), self.n_fft // 2 + 1))
+        for block, _, mask in self._masked_blocks([mixture]):
+            out[block.f0 : block.f1] = mask[block.f0 - block.g0 :]
+        return out
+
+    def predict(self, mixtures, *, sr=None):
+        """Denoise mixtures.
+
+        Parameters
+        ----------
+        mixtures : list of ndarray of shape (n_samples_i,)
+            Mono floating-point mixture waveforms, finite, each at least
+            ``n_fft`` samples long. Integer PCM raises ``TypeError`` rather
+            than being rescaled by a guess: divide int16 samples by 32768 (or
+            read files with :func:`skblsh.datasets.read_audio`).
+        sr : int, default=None
+            Sample rate of the audio, checked against ``self.sr`` if given.
+
+        Returns
+        -------
+        estimates : list of ndarray of shape (n_samples_i,)
+            Estimated sources, each as long as its mixture and of its dtype.
+            A silent mixture gives a silent estimate.
+        """
+        check_is_fitted(self)
+        self._check_sr(sr)
+        mixtures = check_audio_list(mixtures, name="mixtures", min_samples=self.n_fft)
+        outputs = [np.zeros(len(y), dtype=y.dtype) for y in mixtures]
+        for block, Z, mask in self._masked_blocks(mixtures):
+            self._overlap_add(block, Z, mask, outputs[block.index])
+        return outputs
+
+    def _overlap_add(self, block, Z, mask, out):
+        """Write the output samples of a block from its masked frames."""
+        n_fft, hop, pad = self.n_fft, self.hop_length, self.n_fft // 2
+        # The float64 mask makes the product (and the inverse) float64, like
+        # the one-shot path; only the output is cast back.
+        y_block = librosa.istft(
+            (Z * mask).T, n_fft=n_fft, hop_length=hop, window="hann", center=False
+        )
+        # Output samples [lo, hi) of this block; y_block starts at g0 * hop.
+        lo = block.f0 * hop - pad
+        last = block.f1 == block.n_total
+        hi = ((block.f1 - 1) * hop + n_fft if last else block.f1 * hop) - pad
+        a, b = max(lo, 0), min(hi, len(out))
+        offset = block.g0 * hop - pad
+        if b > a:
+            out[a:b] = y_block[a - offset : b - offset]
+
+    def score(self, mixtures, sources):
+        """Length-weighted mean BSS Eval SDR (dB) of the estimates.
+
+        Parameters
+        ----------
+        mixtures : list of ndarray of shape (n_samples_i,)
+            Mixture waveforms.
+        sources : list of ndarray of shape (n_samples_i,)
+            Their clean sources.
+
+        Returns
+        -------
+        score : float
+            Mean SDR weighted by utterance length, as in the paper's tables.
+        """
+        return sdr_scorer(self, mixtures, sources)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.estimator_type = "regressor"
+        tags.target_tags.required = True
+        tags.input_tags.two_d_array = False
+        tags.non_deterministic = False
+        return tags
+
+
+def _split_last_step(estimator):
+    """``(fitted steps before the last as one transformer or None, last)``."""
+    if isinstance(estimator, Pipeline):
+        head = estimator[:-1] if len(estimator.steps) > 1 else None
+        return head, estimator.steps[-1][1]
+    return None, estimator
