@@ -25,6 +25,7 @@ breaks ties by smaller index, faiss does not promise an order).
 Usage::
 
     python benchmarks/bench_search.py [--quick] [--n-jobs 2] [--k 10]
+        [--bits 16 32 150] [--sizes 100000 1000000]
 """
 
 import os
@@ -143,9 +144,11 @@ def main():
     parser.add_argument("--k", type=int, default=10)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--bits", type=int, nargs="+", help="code lengths L")
+    parser.add_argument("--sizes", type=int, nargs="+", help="database sizes N")
     args = parser.parse_args()
-    sizes = [100_000] if args.quick else [100_000, 1_000_000]
-    bits = [64, 256] if args.quick else [32, 64, 150, 256]
+    sizes = args.sizes or ([100_000] if args.quick else [100_000, 1_000_000])
+    bits = args.bits or ([64, 256] if args.quick else [32, 64, 150, 256])
     repeat = 2 if args.quick else args.repeat
     rng = np.random.default_rng(args.seed)
 

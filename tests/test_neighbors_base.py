@@ -18,6 +18,7 @@ from sklearn.neighbors import NearestNeighbors
 
 from skblsh import HammingKNeighborsRegressor, HammingNearestNeighbors, RandomLSH
 from skblsh.neighbors._base import ALGORITHMS
+from skblsh.neighbors._brute import KERNEL_MAX_K
 
 CASES = [  # n_bits, n_fit, n_distinct (duplicates force ties)
     (7, 120, 30),
@@ -205,3 +206,15 @@ def test_hashed_pipeline_neighbours_match_on_real_features():
     G = nn.kneighbors_graph(mode="distance")
     assert_array_equal(G.getnnz(axis=1), 5)
     assert not np.any(G.indices.reshape(-1, 5) == np.arange(300)[:, None])
+
+
+@pytest.mark.parametrize("k", [KERNEL_MAX_K, KERNEL_MAX_K + 1, 1500])
+def test_many_neighbours_switch_paths_without_changing_results(k):
+    rng = np.random.RandomState(k)
+    F = random_codes(rng, 1500, 24, 300)
+    Q = random_codes(rng, 12, 24)
+    exp_d, exp_i = brute_kneighbors(brute_distances(Q, F), k)
+    dist, ind = HammingNearestNeighbors(n_neighbors=k).fit(F).kneighbors(Q)
+    assert dist.dtype == np.int32 and ind.dtype == np.int64
+    assert_array_equal(ind, exp_i)
+    assert_array_equal(dist, exp_d)
