@@ -1,6 +1,6 @@
 """skblsh: learned binary hashing and kNN source separation, scikit-learn style."""
 
-from . import codes, datasets, metrics
+from . import codes, datasets, metrics, stft
 from ._version import __version__
 from .codes import hamming_distances, pack_bits, unpack_bits
 from .features import SpectralFeatures
@@ -29,6 +29,7 @@ __all__ = [
     "make_frames",
     "make_separator_pipeline",
     "metrics",
+    "stft",
     "pack_bits",
     "unpack_bits",
 ]
