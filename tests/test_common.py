@@ -92,6 +92,12 @@ EXPECTED_FAILED_CHECKS = {
         _CODE_CHECKS + _REGRESSOR_CHECKS + ["check_estimators_partial_fit_n_features"],
         _FLOAT_X,
     ),
+    "HammingKNNMaskRegressor": dict.fromkeys(
+        _CODE_CHECKS
+        + _REGRESSOR_CHECKS
+        + ["check_estimators_partial_fit_n_features"],
+        _FLOAT_X,
+    ),
     "HammingKNeighborsClassifier": dict.fromkeys(
         _CODE_CHECKS + _CLASSIFIER_CHECKS, _FLOAT_X
     ),

@@ -229,5 +229,15 @@ class HammingKNeighborsRegressor(
         return self._targets.astype(np.float64, copy=False)
 
 
-#: The name this class had before 0.2 (it is not specific to masks).
-HammingKNNMaskRegressor = HammingKNeighborsRegressor
+class HammingKNNMaskRegressor(HammingKNeighborsRegressor):
+    """The name :class:`HammingKNeighborsRegressor` had before 0.2.
+
+    Kept so that existing code runs unchanged (the class is not specific to
+    masks: new code should use :class:`HammingKNeighborsRegressor`).
+
+    Examples
+    --------
+    >>> from skblsh import HammingKNeighborsRegressor, HammingKNNMaskRegressor
+    >>> issubclass(HammingKNNMaskRegressor, HammingKNeighborsRegressor)
+    True
+    """
