@@ -78,7 +78,7 @@ def stage_split(sep, mixtures):
         t2 = time.perf_counter()
         dist, ind = knn.kneighbors(codes)
         t3 = time.perf_counter()
-        masks.append(knn._average(dist, ind))
+        masks.append(knn._average(None, ind))  # uniform weights
         t4 = time.perf_counter()
         for name, dt in zip(
             ["features", "hashing", "search", "mask averaging"],

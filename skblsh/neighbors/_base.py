@@ -20,7 +20,12 @@ from ..utils._sklearn import Interval, StrOptions
 from ._brute import BruteForceIndex
 from ._topk import csr_drop_self, drop_self
 
-__all__ = ["HammingNeighborsBase", "KNeighborsMixin", "RadiusNeighborsMixin"]
+__all__ = [
+    "HammingNeighborsBase",
+    "KNeighborsMixin",
+    "RadiusNeighborsMixin",
+    "SupervisedNeighborsBase",
+]
 
 ALGORITHMS = {"brute": BruteForceIndex}
 
@@ -277,6 +282,60 @@ class RadiusNeighborsMixin:
             (data.astype(np.float64), ind, indptr),
             shape=(len(indptr) - 1, self.n_samples_fit_),
         )
+
+
+def neighbour_weights(weights, dist):
+    """Per-neighbour weights: None (uniform), ``1 / (1 + d)`` or a callable's."""
+    if weights == "uniform":
+        return None
+    if weights == "distance":
+        return 1.0 / (1.0 + dist.astype(np.float64))
+    w = np.asarray(weights(dist), dtype=np.float64)
+    if w.shape != dist.shape:
+        raise ValueError(
+            f"Expected the weights callable to return an array of shape "
+            f"{dist.shape} (the distances'), got shape {w.shape}."
+        )
+    return w
+
+
+class SupervisedNeighborsBase(KNeighborsMixin, HammingNeighborsBase):
+    """Parameters and neighbour weighting of the kNN regressor and classifier."""
+
+    _parameter_constraints: dict = {
+        **HammingNeighborsBase._parameter_constraints,
+        "weights": [StrOptions({"uniform", "distance"}), callable],
+    }
+    _parameter_constraints.pop("radius")
+
+    def __init__(
+        self,
+        n_neighbors=10,
+        *,
+        weights="uniform",
+        algorithm="auto",
+        bit_weights=None,
+        n_jobs=None,
+    ):
+        self.n_neighbors = n_neighbors
+        self.weights = weights
+        self.algorithm = algorithm
+        self.bit_weights = bit_weights
+        self.n_jobs = n_jobs
+
+    def _check_n_neighbors(self, n_samples):
+        if self.n_neighbors > n_samples:
+            raise ValueError(
+                f"Expected n_neighbors <= n_samples, but n_neighbors = "
+                f"{self.n_neighbors}, n_samples = {n_samples}"
+            )
+
+    def _weighted_neighbours(self, X):
+        """Validated queries' ``(weights or None, distances, indices)``."""
+        check_is_fitted(self)
+        X = validate_codes(self, X, reset=False)
+        dist, ind = self.kneighbors(X)
+        return neighbour_weights(self.weights, dist), dist, ind
 
 
 def _check_mode(mode):

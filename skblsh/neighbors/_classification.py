@@ -4,18 +4,14 @@ import numpy as np
 from sklearn.base import ClassifierMixin
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted
 
-from ..utils._sklearn import StrOptions, _fit_context
-from ._base import HammingNeighborsBase, KNeighborsMixin, validate_codes
-from ._regression import neighbour_weights
+from ..utils._sklearn import _fit_context
+from ._base import SupervisedNeighborsBase
 
 __all__ = ["HammingKNeighborsClassifier"]
 
 
-class HammingKNeighborsClassifier(
-    KNeighborsMixin, ClassifierMixin, HammingNeighborsBase
-):
+class HammingKNeighborsClassifier(ClassifierMixin, SupervisedNeighborsBase):
     """kNN classification on packed codes.
 
     Each query gets the class with the largest (weighted) vote among its
@@ -24,8 +20,9 @@ class HammingKNeighborsClassifier(
 
     Parameters
     ----------
-    n_neighbors : int, default=5
-        Number of neighbours voting.
+    n_neighbors : int, default=10
+        Number of neighbours voting (scikit-learn's default is 5; 10 here,
+        like the regressor's).
     weights : {"uniform", "distance"} or callable, default="uniform"
         ``"uniform"``: one vote per neighbour; ``"distance"``: votes of
         ``1 / (1 + d)``, see :class:`HammingKNeighborsRegressor`; a callable
@@ -65,27 +62,6 @@ class HammingKNeighborsClassifier(
     array([[0., 1.]])
     """
 
-    _parameter_constraints: dict = {
-        **HammingNeighborsBase._parameter_constraints,
-        "weights": [StrOptions({"uniform", "distance"}), callable],
-    }
-    _parameter_constraints.pop("radius")
-
-    def __init__(
-        self,
-        n_neighbors=5,
-        *,
-        weights="uniform",
-        algorithm="auto",
-        bit_weights=None,
-        n_jobs=None,
-    ):
-        self.n_neighbors = n_neighbors
-        self.weights = weights
-        self.algorithm = algorithm
-        self.bit_weights = bit_weights
-        self.n_jobs = n_jobs
-
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
         """Index the training codes and store their labels.
@@ -107,11 +83,7 @@ class HammingKNeighborsClassifier(
         encoder = LabelEncoder().fit(y)
         self.classes_ = encoder.classes_
         self._y = encoder.transform(y).astype(np.intp)
-        if self.n_neighbors > len(X):
-            raise ValueError(
-                f"Expected n_neighbors <= n_samples, but n_neighbors = "
-                f"{self.n_neighbors}, n_samples = {len(X)}"
-            )
+        self._check_n_neighbors(len(X))
         return self
 
     def predict_proba(self, X):
@@ -127,10 +99,7 @@ class HammingKNeighborsClassifier(
         proba : ndarray of shape (n_queries, n_classes)
             Rows sum to 1; columns follow ``classes_``.
         """
-        check_is_fitted(self)
-        X = validate_codes(self, X, reset=False)
-        dist, ind = self.kneighbors(X)
-        w = neighbour_weights(self.weights, dist)
+        w, _, ind = self._weighted_neighbours(X)
         if w is None:
             w = np.ones(ind.shape)
         n_queries, n_classes = len(ind), len(self.classes_)

@@ -4,29 +4,14 @@ import numpy as np
 from sklearn.base import MultiOutputMixin, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ..utils._sklearn import StrOptions, _fit_context
-from ._base import HammingNeighborsBase, KNeighborsMixin, validate_codes
+from ..utils._sklearn import _fit_context
+from ._base import SupervisedNeighborsBase, validate_codes
 
 __all__ = ["HammingKNNMaskRegressor", "HammingKNeighborsRegressor"]
 
 
-def neighbour_weights(weights, dist):
-    """Per-neighbour weights: None (uniform), ``1 / (1 + d)`` or a callable's."""
-    if weights == "uniform":
-        return None
-    if weights == "distance":
-        return 1.0 / (1.0 + dist.astype(np.float64))
-    w = np.asarray(weights(dist), dtype=np.float64)
-    if w.shape != dist.shape:
-        raise ValueError(
-            f"Expected the weights callable to return an array of shape "
-            f"{dist.shape} (the distances'), got shape {w.shape}."
-        )
-    return w
-
-
 class HammingKNeighborsRegressor(
-    KNeighborsMixin, MultiOutputMixin, RegressorMixin, HammingNeighborsBase
+    MultiOutputMixin, RegressorMixin, SupervisedNeighborsBase
 ):
     """kNN regression on packed codes: averages the neighbours' targets.
 
@@ -84,27 +69,6 @@ class HammingKNeighborsRegressor(
     array([[1. , 0.5]])
     """
 
-    _parameter_constraints: dict = {
-        **HammingNeighborsBase._parameter_constraints,
-        "weights": [StrOptions({"uniform", "distance"}), callable],
-    }
-    _parameter_constraints.pop("radius")
-
-    def __init__(
-        self,
-        n_neighbors=10,
-        *,
-        weights="uniform",
-        algorithm="auto",
-        bit_weights=None,
-        n_jobs=None,
-    ):
-        self.n_neighbors = n_neighbors
-        self.weights = weights
-        self.algorithm = algorithm
-        self.bit_weights = bit_weights
-        self.n_jobs = n_jobs
-
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
         """Index the training codes and store their targets.
@@ -128,11 +92,7 @@ class HammingKNeighborsRegressor(
         self.n_outputs_ = y.shape[1]
         self.binary_targets_ = bool(np.all((y == 0) | (y == 1)))
         self._targets = self._store(y)
-        if self.n_neighbors > len(X):
-            raise ValueError(
-                f"Expected n_neighbors <= n_samples, but n_neighbors = "
-                f"{self.n_neighbors}, n_samples = {len(X)}"
-            )
+        self._check_n_neighbors(len(X))
         return self
 
     def _store(self, y):
@@ -191,20 +151,17 @@ class HammingKNeighborsRegressor(
         y_pred : ndarray of shape (n_queries,) or (n_queries, n_outputs)
             Predicted targets, dtype float64.
         """
-        check_is_fitted(self)
-        X = validate_codes(self, X, reset=False)
-        dist, ind = self.kneighbors(X)
-        pred = self._average(dist, ind)
+        w, _, ind = self._weighted_neighbours(X)
+        pred = self._average(w, ind)
         return pred.ravel() if self._y_1d else pred
 
-    def _average(self, dist, ind):
-        """Mean (or weighted mean) of the neighbours' targets."""
+    def _average(self, w, ind):
+        """Mean (or weighted mean, weights ``w``) of the neighbours' targets."""
         neighbours = self._targets[ind]
         if self.binary_targets_:
             neighbours = np.unpackbits(
                 neighbours, axis=2, count=self.n_outputs_, bitorder="little"
             )
-        w = neighbour_weights(self.weights, dist)
         if w is None:
             if self.binary_targets_:
                 # Counts of ones are exact integers: dividing them by K gives

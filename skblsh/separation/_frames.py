@@ -8,6 +8,7 @@ all go through :class:`FrameAnalysis`, so a dictionary frame and a query
 frame are always built the same way.
 """
 
+from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
@@ -39,6 +40,7 @@ ANALYSIS_PARAMS = {
 }
 
 
+@dataclass(frozen=True)
 class FrameAnalysis:
     """The frame analysis of one configuration (see the module docstring).
 
@@ -65,24 +67,18 @@ class FrameAnalysis:
         Training targets: ideal binary or ideal ratio masks.
     """
 
-    def __init__(
-        self,
-        *,
-        n_fft=1024,
-        hop_length=256,
-        sr=16000,
-        level=None,
-        level_time_constant=2.0,
-        context=0,
-        target="ibm",
-    ):
-        self.n_fft = n_fft
-        self.hop_length = hop_length
-        self.sr = sr
-        self.level = level
-        self.level_time_constant = level_time_constant
-        self.context = context
-        self.target = target
+    n_fft: int = 1024
+    hop_length: int = 256
+    sr: int = 16000
+    level: str | None = None
+    level_time_constant: float = 2.0
+    context: int = 0
+    target: str = "ibm"
+
+    @classmethod
+    def of(cls, estimator):
+        """The analysis configured by an estimator's parameters."""
+        return cls(**{name: getattr(estimator, name) for name in ANALYSIS_PARAMS})
 
     def n_frames(self, n_samples):
         return n_frames(n_samples, n_fft=self.n_fft, hop_length=self.hop_length)

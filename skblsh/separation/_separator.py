@@ -204,15 +204,7 @@ class MaskingSeparator(BaseEstimator):
             )
 
     def _analysis(self):
-        return FrameAnalysis(
-            n_fft=self.n_fft,
-            hop_length=self.hop_length,
-            sr=self.sr,
-            level=self.level,
-            level_time_constant=self.level_time_constant,
-            context=self.context,
-            target=self.target,
-        )
+        return FrameAnalysis.of(self)
 
     def _make_estimator(self):
         if self.estimator is not None:
