@@ -93,9 +93,7 @@ EXPECTED_FAILED_CHECKS = {
         _FLOAT_X,
     ),
     "HammingKNNMaskRegressor": dict.fromkeys(
-        _CODE_CHECKS
-        + _REGRESSOR_CHECKS
-        + ["check_estimators_partial_fit_n_features"],
+        _CODE_CHECKS + _REGRESSOR_CHECKS + ["check_estimators_partial_fit_n_features"],
         _FLOAT_X,
     ),
     "HammingKNeighborsClassifier": dict.fromkeys(
