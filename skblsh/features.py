@@ -92,13 +92,13 @@ class SpectralFeatures(
     ----------
     n_features_in_ : int
         Number of frequency bins seen during :meth:`fit`.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during :meth:`fit`. Defined only when ``X``
         has feature names that are all strings.
     n_fft_ : int
         FFT size inferred from the input width,
         ``2 * (n_features_in_ // n_stacked - 1)``.
-    filterbank_ : ndarray of shape (n_mels, n_features_in_), dtype=float64 or None
+    filterbank_ : ndarray of shape (n_mels, `n_features_in_`), dtype=float64 or None
         Slaney-normalised mel filterbank, identical to
         ``librosa.filters.mel(sr=sr, n_fft=n_fft_, n_mels=n_mels, fmin=fmin,
         fmax=fmax, dtype=np.float64)``; ``None`` when ``kind="stft"``.
@@ -224,7 +224,7 @@ class SpectralFeatures(
 
         Parameters
         ----------
-        X : array-like of shape (n_frames, n_fft_ // 2 + 1)
+        X : array-like of shape (n_frames, `n_fft_` // 2 + 1)
             Non-negative magnitude STFT frames, as many bins as in :meth:`fit`.
 
         Returns

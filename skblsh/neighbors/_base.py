@@ -104,7 +104,7 @@ class HammingNeighborsBase(BaseEstimator):
 
     @property
     def codes_(self):
-        """The indexed codes, of shape (n_samples_fit_, n_bytes), dtype uint8."""
+        """The indexed codes, of shape (`n_samples_fit_`, n_bytes), dtype uint8."""
         check_is_fitted(self, "n_samples_fit_")
         return self._index.codes
 
@@ -183,7 +183,7 @@ class KNeighborsMixin:
 
         Returns
         -------
-        A : sparse matrix of shape (n_queries, n_samples_fit_), CSR
+        A : sparse matrix of shape (n_queries, `n_samples_fit_`), CSR
             Row i holds the neighbours of query i.
         """
         _check_mode(mode)
@@ -273,7 +273,7 @@ class RadiusNeighborsMixin:
 
         Returns
         -------
-        A : sparse matrix of shape (n_queries, n_samples_fit_), CSR
+        A : sparse matrix of shape (n_queries, `n_samples_fit_`), CSR
         """
         _check_mode(mode)
         indptr, ind, dist = self._radius_csr(X, radius, sort_results)

@@ -38,7 +38,7 @@ class HammingKNeighborsClassifier(ClassifierMixin, SupervisedNeighborsBase):
     ----------
     classes_ : ndarray of shape (n_classes,)
         Class labels seen at fit, sorted.
-    codes_ : ndarray of shape (n_samples_fit_, n_bytes), dtype=uint8
+    codes_ : ndarray of shape (`n_samples_fit_`, n_bytes), dtype=uint8
         The training codes.
     n_samples_fit_ : int
         Number of training codes.

@@ -39,7 +39,7 @@ class HammingKNeighborsRegressor(
 
     Attributes
     ----------
-    codes_ : ndarray of shape (n_samples_fit_, n_bytes), dtype=uint8
+    codes_ : ndarray of shape (`n_samples_fit_`, n_bytes), dtype=uint8
         The training codes.
     binary_targets_ : bool
         Whether every training target is 0 or 1 (ideal binary masks). Such
@@ -174,7 +174,7 @@ class HammingKNeighborsRegressor(
 
     @property
     def targets_(self):
-        """Training targets as float64, of shape (n_samples_fit_, n_outputs_).
+        """Training targets as float64, of shape (`n_samples_fit_`, `n_outputs_`).
 
         Unpacked on access when :attr:`binary_targets_` is True.
         """

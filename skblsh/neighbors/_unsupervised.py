@@ -36,7 +36,7 @@ class HammingNearestNeighbors(
 
     Attributes
     ----------
-    codes_ : ndarray of shape (n_samples_fit_, n_bytes), dtype=uint8
+    codes_ : ndarray of shape (`n_samples_fit_`, n_bytes), dtype=uint8
         The indexed codes.
     n_samples_fit_ : int
         Number of indexed codes.
