@@ -37,8 +37,11 @@ __all__ = ["HammingKNeighborsRegressor", "HammingNearestNeighbors"]
 _QUERY_BLOCK_ROWS = 65536
 
 
-def _check_dask_codes(X, name, n_features=None):
-    """Check a dask array of codes on its metadata only (nothing computed)."""
+def _check_dask_codes(X, name, fitted=None):
+    """Check a dask array of codes on its metadata only (nothing computed).
+
+    ``fitted`` is the estimator whose ``n_features_in_`` queries must match.
+    """
     if X.ndim != 2:
         raise ValueError(
             f"Expected {name} to be a 2-D array of packed codes, got shape {X.shape}."
@@ -49,10 +52,10 @@ def _check_dask_codes(X, name, n_features=None):
             f"Expected {name} with known chunk sizes, got unknown ones: call "
             f"{name}.compute_chunk_sizes() first."
         )
-    if n_features is not None and X.shape[1] != n_features:
+    if fitted is not None and X.shape[1] != fitted.n_features_in_:
         raise ValueError(
-            f"X has {X.shape[1]} features, but the estimator is expecting "
-            f"{n_features} features as input."
+            f"X has {X.shape[1]} features, but {type(fitted).__name__} is "
+            f"expecting {fitted.n_features_in_} features as input."
         )
     return X.rechunk({1: -1})
 
@@ -155,9 +158,19 @@ class _ShardedNeighborsBase(BaseEstimator):
             offsets = np.concatenate([[0], np.cumsum(self.shard_sizes_)[:-1]])
             return blocks, list(self.shard_sizes_), True, list(offsets)
         if isinstance(X, da.Array):
-            X = _check_dask_codes(X, "X", self.n_features_in_)
-            blocks = list(X.to_delayed().ravel())
-            return blocks, list(X.chunks[0]), True, None
+            X = _check_dask_codes(X, "X", self)
+            if X.shape[0] == 0:
+                raise ValueError(
+                    f"Found array with 0 sample(s) (shape={X.shape}) while a "
+                    f"minimum of 1 is required by {type(self).__name__}."
+                )
+            # Empty chunks add no rows: they get no task.
+            pairs = [
+                (b, n)
+                for b, n in zip(X.to_delayed().ravel(), X.chunks[0], strict=True)
+                if n
+            ]
+            return [b for b, _ in pairs], [n for _, n in pairs], True, None
         Q = validate_codes(self, X, reset=False)
         parts = [
             Q[s : s + _QUERY_BLOCK_ROWS] for s in range(0, len(Q), _QUERY_BLOCK_ROWS)
