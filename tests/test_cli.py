@@ -1,11 +1,12 @@
 import re
+import shutil
 
 import numpy as np
 import pytest
 import soundfile as sf
 
 from skblsh.cli import main
-from skblsh.datasets import load_demo
+from skblsh.datasets import get_demo_path, load_demo
 
 
 def _table_sdr(text):
@@ -126,3 +127,125 @@ def test_cli_user_errors_are_one_line(tmp_path, capsys):
     with pytest.raises(SystemExit) as exc:
         main(["fit"])
     assert exc.value.code == 2
+
+
+def _tree(folder):
+    """Relative path -> bytes of every file under a folder."""
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.fixture(scope="module")
+def speech_inputs(tmp_path_factory):
+    """A folder tree of demo speech (with files to skip) and a loose file."""
+    root = tmp_path_factory.mktemp("inputs")
+    tree = root / "speech"
+    shutil.copytree(get_demo_path() / "speech", tree)
+    (tree / "README.txt").write_text("not audio")
+    (tree / ".hidden.wav").write_bytes(b"")  # skipped, else a failure
+    (tree / "en_f_allison" / "._vm_delete.flac").write_bytes(b"\x00")
+    loose = root / "loose.flac"
+    shutil.copy(get_demo_path() / "noise" / "rain_1.flac", loose)
+    return tree, loose
+
+
+@pytest.fixture(scope="module")
+def sequential_outputs(model_path, speech_inputs, tmp_path_factory):
+    tree, loose = speech_inputs
+    out = tmp_path_factory.mktemp("sequential")
+    argv = ["-q", "denoise", "--model", str(model_path), str(tree), str(loose)]
+    assert main([*argv, "-o", str(out)]) == 0
+    return _tree(out)
+
+
+def test_denoise_folders_keep_their_tree(sequential_outputs):
+    speech = sorted(
+        p.relative_to(get_demo_path() / "speech").with_suffix(".wav").as_posix()
+        for p in (get_demo_path() / "speech").rglob("*.flac")
+    )
+    # vm_repeat is in two speakers' folders: both kept, no collision.
+    assert (
+        "en_f_allison/vm_repeat.wav" in speech and "fr_f_june/vm_repeat.wav" in speech
+    )
+    assert sorted(sequential_outputs) == sorted([*speech, "loose.wav"])
+
+
+def test_denoise_threads_bitwise_equal_sequential(
+    model_path, speech_inputs, sequential_outputs, tmp_path, capsys
+):
+    tree, loose = speech_inputs
+    out = tmp_path / "out"
+    argv = [
+        "denoise",
+        "--model",
+        str(model_path),
+        str(tree),
+        str(loose),
+        "-o",
+        str(out),
+    ]
+    assert main([*argv, "--n-jobs", "2"]) == 0
+    assert _tree(out) == sequential_outputs
+    lines = capsys.readouterr().out.splitlines()
+    n = len(sequential_outputs)
+    assert len(lines) == n and lines[-1].startswith(f"[skblsh] {n}/{n} ")
+
+
+def test_denoise_on_a_local_cluster(
+    model_path, speech_inputs, sequential_outputs, tmp_path, capsys
+):
+    distributed = pytest.importorskip("distributed")
+    tree, loose = speech_inputs
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(b"RIFF\x00\x00garbage" * 10)
+    short = tmp_path / "short.wav"
+    sf.write(short, np.zeros(100), 16000)
+    out = tmp_path / "out"
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        status = main(
+            [
+                "-q",
+                "denoise",
+                "--model",
+                str(model_path),
+                str(bad),
+                str(tree),
+                str(short),
+                str(loose),
+                "-o",
+                str(out),
+                "--scheduler",
+                cluster.scheduler_address,
+            ]
+        )
+    err = capsys.readouterr().err
+    assert status == 1
+    n = len(sequential_outputs) + 2
+    assert f"2 of {n} files failed" in err
+    assert f"error: {bad}" in err and f"error: {short}" in err
+    # Every other file written, bit for bit the sequential output; no
+    # temporary file left behind.
+    assert _tree(out) == sequential_outputs
+
+
+def test_denoise_parallel_options_errors(model_path, speech_inputs, tmp_path, capsys):
+    tree, loose = speech_inputs
+    base = ["denoise", "--model", str(model_path), "-o", str(tmp_path / "o")]
+    cases = [
+        ([str(loose), "--n-jobs", "0"], "--n-jobs to be a positive number"),
+        ([str(loose), "--n-jobs", "2", "--scheduler", "tcp://x:1"], "either --n-jobs"),
+        ([str(tmp_path)], "to hold audio files"),
+        ([str(tree / "en_f_allison"), str(tree / "fr_f_june")], "named vm_repeat"),
+        ([str(loose), str(tree / "../loose.flac")], "several named loose"),
+    ]
+    for extra, message in cases:
+        assert main([*base, *extra]) == 1
+        err = capsys.readouterr().err.strip()
+        assert err.startswith("skblsh: error:") and message in err
+        assert "\n" not in err
+    assert not (tmp_path / "o").exists()
