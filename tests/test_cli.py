@@ -239,7 +239,6 @@ def test_denoise_parallel_options_errors(model_path, speech_inputs, tmp_path, ca
     cases = [
         ([str(loose), "--n-jobs", "0"], "--n-jobs to be a positive number"),
         ([str(loose), "--n-jobs", "2", "--scheduler", "tcp://x:1"], "either --n-jobs"),
-        ([str(tmp_path)], "to hold audio files"),
         ([str(tree / "en_f_allison"), str(tree / "fr_f_june")], "named vm_repeat"),
         ([str(loose), str(tree / "../loose.flac")], "several named loose"),
     ]
@@ -249,3 +248,9 @@ def test_denoise_parallel_options_errors(model_path, speech_inputs, tmp_path, ca
         assert err.startswith("skblsh: error:") and message in err
         assert "\n" not in err
     assert not (tmp_path / "o").exists()
+    # A folder without audio is one input that fails like an unreadable file.
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main([*base, str(empty)]) == 1
+    err = capsys.readouterr().err
+    assert "which is a folder" in err and "1 of 1 files failed" in err

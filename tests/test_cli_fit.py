@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from sklearn.utils import Bunch
 
-import skblsh.cli
+import skblsh.cli._task
 from skblsh.cli import main
 from skblsh.datasets import make_separation_task
 from skblsh.persistence import load_model, save_model
@@ -26,7 +26,7 @@ def scored(monkeypatch):
         calls.append((sources, estimates, mixtures))
         return Bunch(sdr_weighted=0.0, sir_weighted=0.0, sar_weighted=0.0)
 
-    monkeypatch.setattr(skblsh.cli, "separation_report", record)
+    monkeypatch.setattr(skblsh.cli._task, "separation_report", record)
     return calls
 
 
