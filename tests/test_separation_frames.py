@@ -43,12 +43,12 @@ def test_context_repeats_edge_frames_within_the_recording():
             assert_array_equal(block, expected)
 
 
-def test_recording_level_divides_by_the_mean_frame_level():
+def test_recording_level_divides_by_the_recording_rms():
     mixtures, sources = _pairs()
     X_raw, _, groups = make_frames(mixtures, sources)
     X, _, _ = make_frames(mixtures, sources, level="recording")
     for i, m in enumerate(mixtures):
-        level = frame_levels(m).mean()
+        level = np.sqrt(np.mean(frame_levels(m) ** 2))
         assert_allclose(X[groups == i], X_raw[groups == i] / level, rtol=1e-6)
     # The statistic is the windowed RMS of each frame: for a stationary
     # signal, its RMS times the window's RMS.

@@ -86,7 +86,8 @@ class MaskingSeparator(BaseEstimator):
         another ``sr`` rather than resampling silently.
     level : {"recording", "running"} or None, default=None
         Level normalisation of the magnitude frames. ``"recording"`` divides
-        every frame by the mean windowed RMS level of the recording's frames:
+        every frame by the recording's RMS level (the quadratic mean of its
+        frames' windowed RMS levels):
         each frame keeps its level relative to its recording (a loud speech
         frame and a quiet noise frame stay distinguishable) and the output
         is invariant to the input's overall gain,
