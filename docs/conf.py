@@ -4,10 +4,11 @@ import re
 import sys
 from pathlib import Path
 
-import skblsh
-
 DOCS = Path(__file__).resolve().parent
+# The checkout's package, whatever is installed.
 sys.path.insert(0, str(DOCS.parent))
+
+import skblsh  # noqa: E402
 
 project = "skblsh"
 author = "skblsh developers"

@@ -139,7 +139,7 @@ def _padded_segment(y, f0, f1, n_fft, hop_length):
 
 
 def stft_frames(y, f0, f1, *, n_fft=1024, hop_length=256):
-    """Frames ``f0 .. f1 - 1`` of ``stft(y)``, computing only those.
+    """Frames ``f0`` to ``f1 - 1`` of ``stft(y)``, computing only those.
 
     Equal to ``stft(y)[f0:f1]`` (the same samples under the same windows), so
     a long recording can be transformed block by block.
