@@ -211,13 +211,20 @@ class SpectralFeatures(
         self.n_fft_ = 2 * (n_bins - 1)
         if self.kind == "stft":
             self.filterbank_ = None
-            per_frame = n_bins
         else:
             self._check_mel_params()
             self.filterbank_ = self._mel_filterbank(self.n_fft_)
-            per_frame = self.n_mfcc if self.kind == "mfcc" else self.n_mels
-        self._n_features_out = self.n_stacked * per_frame
         return self
+
+    @property
+    def _n_features_out(self):
+        # Read by get_feature_names_out; from the fitted state, like the
+        # hashers' (they count bytes).
+        if self.filterbank_ is None:
+            per_frame = self.n_fft_ // 2 + 1
+        else:
+            per_frame = self.n_mfcc if self.kind == "mfcc" else len(self.filterbank_)
+        return self.n_stacked * per_frame
 
     def transform(self, X):
         """Compute one feature frame per input frame.
