@@ -1,15 +1,17 @@
 """Denoising throughput of MaskingSeparator.predict, with the per-stage split.
 
-Fits ``MaskingSeparator(make_separator_pipeline(64, 10, hasher="random"))`` on
-corpus mixtures (closed protocol, 0 dB), keeping ``--dictionary-frames``
-frames as the dictionary, then denoises held-out mixtures and reports
+Fits the default ``MaskingSeparator()`` (``--hasher random`` swaps its hasher
+for RandomLSH, faster to fit) on corpus mixtures (closed protocol, 0 dB),
+keeping ``--dictionary-frames`` frames as the dictionary, then denoises
+held-out mixtures and reports
 
 * end-to-end ``predict`` speed in seconds of audio per second (x real time),
   the best of ``--repeat`` runs, against the same work done with one
   frame-level call per mixture (``predict`` pools the frames of consecutive
   mixtures into blocks of ``block_frames``);
-* the same work split by stage (STFT, features, hashing, kNN search, mask
-  averaging, masking + iSTFT), timed stage by stage in one pass;
+* the same work split by stage (STFT, level normalisation and context,
+  features, hashing, kNN search, mask averaging, post-processing, masking
+  + iSTFT), the functions of one real ``predict`` call timed in place;
 * the plain kNN baseline measured in the same run: the same separator with
   ``hasher=None`` (cosine kNN on the 513-dim frames, scikit-learn brute
   force), on a few seconds of the test audio because it is slow;
@@ -38,8 +40,10 @@ import numpy as np
 from _machine import describe
 from threadpoolctl import threadpool_limits
 
+from skblsh import RandomLSH
 from skblsh.datasets import make_separation_task
-from skblsh.separation import MaskingSeparator, istft, make_separator_pipeline, stft
+from skblsh.separation import MaskingSeparator, _separator, make_separator_pipeline
+from skblsh.separation._frames import FrameAnalysis
 
 
 def best_time(fn, repeat):
@@ -51,53 +55,65 @@ def best_time(fn, repeat):
     return best
 
 
-def stage_split(sep, mixtures):
-    """Seconds per stage over all mixtures, mirroring MaskingSeparator.predict.
+class StageTimer:
+    """Seconds spent in each stage of the real ``predict`` path.
 
-    Like ``predict``, whose blocks pool the frames of consecutive mixtures,
-    the frame-level stages run on blocks of ``block_frames`` frames taken
-    from all mixtures together.
+    The functions behind each stage are wrapped (and restored on exit), so
+    the split measures ``MaskingSeparator.predict`` itself rather than a
+    re-implementation of it.
     """
-    pipe = sep.estimator_
-    feats, hasher, knn = (pipe.named_steps[s] for s in ("features", "hash", "knn"))
-    t = dict.fromkeys(
-        ["STFT", "features", "hashing", "search", "mask averaging", "mask + iSTFT"],
-        0.0,
-    )
-    t0 = time.perf_counter()
-    Z = [stft(m, n_fft=sep.n_fft, hop_length=sep.hop_length) for m in mixtures]
-    mags = np.concatenate([np.abs(z) for z in Z]).astype(np.float32)
-    t["STFT"] = time.perf_counter() - t0
-    masks = []
-    for f0 in range(0, len(mags), sep.block_frames):
-        block = mags[f0 : f0 + sep.block_frames]
+
+    def __init__(self, sep):
+        steps = dict(sep.estimator_.steps)
+        knn = steps["knn"]
+        self.targets = [
+            ("STFT", _separator, "stft_frames"),
+            ("level + context", FrameAnalysis, "scales"),
+            ("level + context", FrameAnalysis, "rows"),
+            ("features", steps["features"], "transform"),
+            ("hashing", steps.get("hash"), "transform"),
+            ("search", knn, "kneighbors"),
+            ("mask averaging", knn, "_average"),
+            ("post-processing", _separator, "postprocess_masks"),
+            ("mask + iSTFT", _separator.MaskingSeparator, "_overlap_add"),
+        ]
+        self.seconds = {}
+
+    def __enter__(self):
+        self.saved = []
+        for name, owner, attr in self.targets:
+            if owner is None:
+                continue
+            original = getattr(owner, attr)
+            self.saved.append((owner, attr, original))
+            setattr(owner, attr, self._timed(name, original))
+            self.seconds.setdefault(name, 0.0)
+        return self
+
+    def _timed(self, name, fn):
+        def wrapper(*args, **kwargs):
+            t0 = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.seconds[name] += time.perf_counter() - t0
+
+        return wrapper
+
+    def __exit__(self, *exc):
+        for owner, attr, original in reversed(self.saved):
+            setattr(owner, attr, original)
+
+
+def stage_split(sep, mixtures):
+    """Seconds per stage of one ``sep.predict(mixtures)``."""
+    with StageTimer(sep) as timer:
         t0 = time.perf_counter()
-        F = feats.transform(block)
-        t1 = time.perf_counter()
-        codes = hasher.transform(F)
-        t2 = time.perf_counter()
-        dist, ind = knn.kneighbors(codes)
-        t3 = time.perf_counter()
-        masks.append(knn._average(None, ind))  # uniform weights
-        t4 = time.perf_counter()
-        for name, dt in zip(
-            ["features", "hashing", "search", "mask averaging"],
-            [t1 - t0, t2 - t1, t3 - t2, t4 - t3],
-            strict=True,
-        ):
-            t[name] += dt
-    t0 = time.perf_counter()
-    masks = np.concatenate(masks)
-    bounds = np.cumsum([0] + [len(z) for z in Z])
-    for z, m, a, b in zip(Z, mixtures, bounds[:-1], bounds[1:], strict=True):
-        istft(
-            z * np.clip(masks[a:b], 0.0, 1.0),
-            length=len(m),
-            n_fft=sep.n_fft,
-            hop_length=sep.hop_length,
-        ).astype(m.dtype, copy=False)
-    t["mask + iSTFT"] = time.perf_counter() - t0
-    return t
+        sep.predict(mixtures)
+        total = time.perf_counter() - t0
+    stages = dict(timer.seconds)
+    stages["other"] = total - sum(stages.values())
+    return stages
 
 
 def predict_one_by_one(sep, mixtures):
@@ -115,6 +131,7 @@ def main():
     parser.add_argument("--test-seconds", type=float, default=None)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--blas-threads", type=int, default=1)
+    parser.add_argument("--hasher", choices=["default", "random"], default="default")
     args = parser.parse_args()
     n_dict = args.dictionary_frames or (20_000 if args.quick else 100_000)
     test_seconds = args.test_seconds or (20.0 if args.quick else 120.0)
@@ -142,14 +159,17 @@ def main():
     )
 
     with threadpool_limits(args.blas_threads):
-        pipe = make_separator_pipeline(64, 10, hasher="random", random_state=0)
-        pipe.set_params(knn__n_jobs=args.n_jobs)
-        sep = MaskingSeparator(pipe, dictionary_fraction=fraction, random_state=0)
+        sep = MaskingSeparator(dictionary_fraction=fraction, random_state=0)
+        pipe = sep._make_estimator().set_params(knn__n_jobs=args.n_jobs)
+        if args.hasher == "random":
+            pipe.set_params(hash=RandomLSH(pipe.named_steps["hash"].n_bits))
+        sep.set_params(estimator=pipe)
         t0 = time.perf_counter()
         sep.fit(task.mixtures_train, task.sources_train)
+        knn = sep.estimator_.named_steps["knn"]
         print(
-            f"fitted on a {sep.n_frames_}-frame dictionary (L=64, K=10, RandomLSH) "
-            f"in {time.perf_counter() - t0:.0f} s"
+            f"fitted on a {sep.n_frames_}-frame dictionary in "
+            f"{time.perf_counter() - t0:.0f} s: {sep!r}"
         )
         t0 = time.perf_counter()
         sep.predict(test[:1])
@@ -193,7 +213,6 @@ def main():
         f"{base_audio:.1f} s of audio: {base_speed:.1f}x real time; hashing "
         f"separator {speed / base_speed:.0f}x faster"
     )
-    knn = sep.estimator_.named_steps["knn"]
     in_memory = knn.codes_.nbytes + knn._targets.nbytes
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "separator.joblib")
