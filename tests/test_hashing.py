@@ -333,6 +333,91 @@ def test_hashers_are_deterministic_and_round_trip(digits, tmp_path, Est, params)
 
 
 # --------------------------------------------------------------------------
+# Recorded codes: refactors and speed-ups must keep fits bit-identical
+
+# Packed codes of the first 16 held-out digits (hex of the bytes), recorded
+# with the implementation of commit 8d72b97 (before the hashers shared one
+# fit); one BLAS thread (see _one_blas_thread).
+RECORDED_CODES = {
+    "random": (
+        "417a00446e004f52039167024f500d76c1092caf0cbe51038c2e02473e0d208d"
+        "0af6d10bd4c304cc2e0220450a538404"
+    ),
+    "simhash": (
+        "43d00742d8074bd007dbf0074bd00752c0054ba0055bd0074ad00643d00f43d0"
+        "07d2d007d3d007cbf80703c00743d006"
+    ),
+    "random32": (
+        "417a00446e004f52039167024f500d76c1092caf0cbe51038c2e02473e0d208d"
+        "0af6d10bd4c304cc2e0220450a538404"
+    ),
+    "spectral": (
+        "ba240b33c2088569027ea600a56d02ff2b0d50dc00df6f058bca0724a40f6a26"
+        "08fd6f09fc2a0d3b8201622608368a04"
+    ),
+    "spectral32": (
+        "ba240b33c2088569027ea600a56d02ff2b0d50dc00df6f058bca0724a40f6a26"
+        "08fd6f09fc2a0d3b8201622608368a04"
+    ),
+    "pure": (
+        "86990acb080b3d8601863c02ad2e0065eb04c8680b31e705abc302ac0e00de38"
+        "0275b204e1a0028b2c035e3806668a00"
+    ),
+    "paper": (
+        "38a20b18ce095628027c1209176d02bee00da5d404ff4707d46a076a34082812"
+        "0dbf4709ce260d18c001203e0a8ab900"
+    ),
+    "squared": (
+        "ba200333e608852d067e6209a52d0bff4f0550fc02df0f078bae072424096a40"
+        "08fd4f02fc460d1be20962630816be04"
+    ),
+    "target": (
+        "7aa00c53dc09ad4d0a5eb609a9ed08fd660d54f406bf0e07174e0428b508caf0"
+        "09fd2e0b5c260d13d409c2b2090afe08"
+    ),
+    "learned8": (
+        "baa20b33ce098528027e2209a56d02ffe00d50d504df47078b6a072434086a12"
+        "0cfd4709fc600d3bc201623608363904"
+    ),
+    "nointercept": (
+        "05b2070739061f3d08459207173d08bff60055ce021fff0057290621b6080590"
+        "07adf7011df60545390745900705b106"
+    ),
+    "single": "88426196810d0c5b950d0f767a6b0f90b1fb844f6cbf0f30af52719a68b6a8d3",
+}
+_SMALL = dict(n_bits=20, segment_size=300, n_segments=2, random_state=0)
+RECORDED_FITS = {
+    "random": (RandomLSH, dict(n_bits=20, random_state=0), False),
+    "simhash": (RandomLSH, dict(n_bits=20, fit_intercept=False, random_state=0), False),
+    "random32": (RandomLSH, dict(n_bits=20, random_state=0), True),
+    "spectral": (BoostedLSH, _SMALL, False),
+    "spectral32": (BoostedLSH, _SMALL, True),
+    "pure": (BoostedLSH, dict(shrinkage=0.0, **_SMALL), False),
+    "paper": (BoostedLSH, dict(init="random", max_iter=3, **_SMALL), False),
+    "squared": (BoostedLSH, dict(loss="squared", max_iter=2, **_SMALL), False),
+    "target": (BoostedLSH, dict(similarity="target", **_SMALL), False),
+    "learned8": (BoostedLSH, dict(n_learned_bits=8, **_SMALL), False),
+    "nointercept": (BoostedLSH, dict(fit_intercept=False, **_SMALL), False),
+}
+
+
+@pytest.mark.parametrize("name", sorted(RECORDED_CODES))
+def test_fits_are_bit_identical_to_recorded_codes(digits, name):
+    Xtr, Xte, ytr, _ = digits
+    if name == "single":
+        # One segment holding every row.
+        est = BoostedLSH(n_bits=16, segment_size=1000, random_state=0)
+        codes = est.fit(Xtr[:300]).transform(Xte[:16])
+    else:
+        Est, params, float32 = RECORDED_FITS[name]
+        if float32:
+            Xtr, Xte = Xtr.astype(np.float32), Xte.astype(np.float32)
+        Y = np.eye(10)[ytr] if params.get("similarity") == "target" else None
+        codes = Est(**params).fit(Xtr, Y).transform(Xte[:16])
+    assert codes.tobytes().hex() == RECORDED_CODES[name]
+
+
+# --------------------------------------------------------------------------
 # Bad input
 
 
