@@ -1,5 +1,5 @@
-"""Tests of the hashers and the bit helpers in skblsh.hashing (and of the
-boosting machinery in skblsh._boosting, through BoostedLSH)."""
+"""Tests of the hashers in skblsh.hashing (the shared fit, RandomLSH, BoostedLSH
+and its boosting machinery) and of the bit helpers."""
 
 import csv
 import pickle

@@ -1,26 +1,13 @@
-"""Binary hashing transformers emitting packed codes: random and boosted LSH.
-
-Both transformers map ``X`` of shape ``(n_samples, n_features)`` to packed
-codes of shape ``(n_samples, ceil(n_bits / 8))`` and dtype uint8, bit ``l`` of
-a row being ``x @ projections_[l] + intercepts_[l] > 0``, packed with
-``np.packbits(bits, axis=1, bitorder="little")``. This is the layout of faiss'
-binary indexes, so codes can be handed to ``faiss.IndexBinaryFlat`` as they
-are. Padding bits of the last byte are always zero, so they never add Hamming
-distance.
-"""
+"""Boosted LSH: projections learned bit by bit to approximate a target SSM."""
 
 import time
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import (
-    BaseEstimator,
-    ClassNamePrefixFeaturesOutMixin,
-    TransformerMixin,
-)
-from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_array, check_consistent_length
 
+from ..utils._sklearn import Interval, StrOptions
+from ._base import BaseLSH, median_intercepts, random_directions
 from ._boosting import (
     Segment,
     boost,
@@ -29,138 +16,11 @@ from ._boosting import (
     residual_direction,
     target_similarity,
 )
-from .codes import n_bytes_for
-from .utils._sklearn import Interval, StrOptions, _fit_context
 
-__all__ = ["BoostedLSH", "RandomLSH"]
+__all__ = ["BoostedLSH"]
 
 
-class _BaseLSH(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
-    """Shared transform of the hashers: thresholded projections, packed."""
-
-    def transform(self, X):
-        """Hash ``X`` into packed binary codes.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Input features.
-
-        Returns
-        -------
-        codes : ndarray of shape (n_samples, ceil(n_bits / 8)), dtype=uint8
-            Packed codes, little bit order, zero padding bits.
-        """
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
-        return self._hash(X)
-
-    def _hash(self, X):
-        proj = self.projections_.astype(X.dtype, copy=False)
-        bits = X @ proj.T + self.intercepts_.astype(X.dtype, copy=False) > 0
-        return np.packbits(bits, axis=1, bitorder="little")
-
-    @property
-    def _n_features_out(self):
-        # Output columns are bytes, not bits (see the module docstring).
-        return n_bytes_for(self.n_bits_)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.transformer_tags.preserves_dtype = []
-        return tags
-
-
-def _balanced_intercepts(Z):
-    """Intercepts that put each bit's threshold at the median projection."""
-    return -np.median(Z, axis=0)
-
-
-class RandomLSH(_BaseLSH):
-    """Random-projection locality sensitive hashing with packed codes.
-
-    Each bit is the sign of a Gaussian random projection,
-    ``x @ projections_[l] + intercepts_[l] > 0``. Without an intercept this is
-    SimHash, whose Hamming distance estimates the angle between inputs.
-
-    Parameters
-    ----------
-    n_bits : int, default=64
-        Code length L.
-    fit_intercept : bool, default=True
-        If True, each bit's intercept is minus the median of its projection on
-        the training data, so every bit splits the training set in half
-        (balanced bits carry the most information). If False, intercepts are
-        zero (SimHash).
-    random_state : int, RandomState instance or None, default=None
-        Seed of the projections.
-
-    Attributes
-    ----------
-    projections_ : ndarray of shape (n_bits, n_features_in_)
-        Gaussian projection directions.
-    intercepts_ : ndarray of shape (n_bits,)
-        Bit thresholds.
-    n_bits_ : int
-        Number of bits per code.
-    n_features_in_ : int
-        Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen during fit, when X has string column names.
-
-    See Also
-    --------
-    BoostedLSH : Projections learned to approximate the input similarities.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skblsh import RandomLSH
-    >>> X = np.random.RandomState(0).rand(5, 20)
-    >>> codes = RandomLSH(n_bits=12, random_state=0).fit_transform(X)
-    >>> codes.shape, codes.dtype
-    ((5, 2), dtype('uint8'))
-    """
-
-    _parameter_constraints: dict = {
-        "n_bits": [Interval(Integral, 1, None, closed="left")],
-        "fit_intercept": ["boolean"],
-        "random_state": ["random_state"],
-    }
-
-    def __init__(self, n_bits=64, *, fit_intercept=True, random_state=None):
-        self.n_bits = n_bits
-        self.fit_intercept = fit_intercept
-        self.random_state = random_state
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
-        """Draw the random projections (and balanced intercepts).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Training features.
-        y : Ignored
-            Not used, present for API consistency.
-
-        Returns
-        -------
-        self : object
-            Fitted transformer.
-        """
-        X = validate_data(self, X, dtype=[np.float64, np.float32])
-        rng = check_random_state(self.random_state)
-        self.projections_ = rng.standard_normal((self.n_bits, X.shape[1]))
-        if self.fit_intercept:
-            self.intercepts_ = _balanced_intercepts(X @ self.projections_.T)
-        else:
-            self.intercepts_ = np.zeros(self.n_bits)
-        self.n_bits_ = self.n_bits
-        return self
-
-
-class BoostedLSH(_BaseLSH):
+class BoostedLSH(BaseLSH):
     """Boosted locality sensitive hashing (Kim, Yang & Kim, ICASSP 2020).
 
     Learns the ``n_bits`` projections one at a time, AdaBoost style. Bit ``l``
@@ -296,7 +156,7 @@ class BoostedLSH(_BaseLSH):
     """
 
     _parameter_constraints: dict = {
-        "n_bits": [Interval(Integral, 1, None, closed="left")],
+        **BaseLSH._parameter_constraints,
         "segment_size": [Interval(Integral, 2, None, closed="left")],
         "n_segments": [Interval(Integral, 1, None, closed="left")],
         "max_iter": [Interval(Integral, 0, None, closed="left"), StrOptions({"auto"})],
@@ -306,8 +166,6 @@ class BoostedLSH(_BaseLSH):
         "shrinkage": [Interval(Real, 0, 1, closed="both")],
         "similarity": [StrOptions({"input", "target"})],
         "n_learned_bits": [Interval(Integral, 0, None, closed="left"), None],
-        "fit_intercept": ["boolean"],
-        "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
 
@@ -328,7 +186,9 @@ class BoostedLSH(_BaseLSH):
         random_state=None,
         verbose=0,
     ):
-        self.n_bits = n_bits
+        super().__init__(
+            n_bits=n_bits, fit_intercept=fit_intercept, random_state=random_state
+        )
         self.segment_size = segment_size
         self.n_segments = n_segments
         self.max_iter = max_iter
@@ -338,47 +198,25 @@ class BoostedLSH(_BaseLSH):
         self.shrinkage = shrinkage
         self.similarity = similarity
         self.n_learned_bits = n_learned_bits
-        self.fit_intercept = fit_intercept
-        self.random_state = random_state
         self.verbose = verbose
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
-        """Learn the projections bit by bit.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Training features (the paper: L2-normalised magnitude frames).
-        y : array-like of shape (n_samples,) or (n_samples, n_targets), default=None
-            Targets whose row similarities define ``T`` when
-            ``similarity="target"``; ignored otherwise.
-
-        Returns
-        -------
-        self : object
-            Fitted transformer.
-        """
+    def _fit_projections(self, X, y, rng):
+        Y = X
         if self.similarity == "target":
             if y is None:
                 raise ValueError(
                     "Expected y when similarity='target' (its row similarities "
                     "are the target SSM), got None."
                 )
-            X, y = validate_data(
-                self, X, y, dtype=[np.float64, np.float32], multi_output=True
-            )
-            Y = np.asarray(y, dtype=np.float64).reshape(len(X), -1)
-        else:
-            X = validate_data(self, X, dtype=[np.float64, np.float32])
-            Y = X
+            Y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
+            check_consistent_length(X, Y)
+            Y = Y.reshape(len(X), -1)
         n_samples, n_features = X.shape
         if n_samples < 2:
             raise ValueError(
                 f"BoostedLSH needs at least 2 samples to form pairs, got "
                 f"{n_samples} sample."
             )
-        rng = check_random_state(self.random_state)
         center = X.mean(axis=0) if self.fit_intercept else np.zeros(n_features)
         segments = [
             Segment(
@@ -414,19 +252,18 @@ class BoostedLSH(_BaseLSH):
                 )
         if n_learned < self.n_bits:
             # The remaining bits are RandomLSH bits: scored, not boosted.
-            P[n_learned:] = rng.standard_normal((self.n_bits - n_learned, n_features))
-            Z = (X - center) @ P[n_learned:].T
-            b[n_learned:] = -np.median(Z, axis=0) if self.fit_intercept else 0.0
+            P[n_learned:] = random_directions(rng, self.n_bits - n_learned, n_features)
+            if self.fit_intercept:
+                b[n_learned:] = median_intercepts((X - center) @ P[n_learned:].T)
+            else:
+                b[n_learned:] = 0.0
             self.loss_curve_[n_learned:] = np.nan
             for bit in range(n_learned, self.n_bits):
                 self.errors_[bit], self.bit_weights_[bit] = boost(
                     segments, P[bit], b[bit], 0.0, update=False
                 )
-        self.projections_ = P
         # Segments were centred; fold the centring into the intercepts.
-        self.intercepts_ = b - P @ center
-        self.n_bits_ = self.n_bits
-        return self
+        return P, b - P @ center
 
     def _segment_indices(self, n_samples, rng):
         size = min(self.segment_size, n_samples)
@@ -438,11 +275,10 @@ class BoostedLSH(_BaseLSH):
     def _init_direction(self, segments, rng):
         n_features = segments[0].X.shape[1]
         if self.init == "random":
-            return rng.standard_normal(n_features)
+            return random_directions(rng, 1, n_features)[0]
         w = residual_direction(segments)
         if self.shrinkage > 0:
-            g = rng.standard_normal(n_features)
-            g /= np.linalg.norm(g)
+            g = random_directions(rng, 1, n_features, unit=True)[0]
             w = np.sqrt(1.0 - self.shrinkage) * w + np.sqrt(self.shrinkage) * g
         return w
 

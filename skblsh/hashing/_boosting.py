@@ -3,11 +3,13 @@
 Fixed segments of rows with their target self-similarity matrix and boosting
 state, the weak learner (a residual spectral direction, optionally refined by
 Adam on the pair-weighted loss) and the AdaBoost pair re-weighting. Kept apart
-from the estimator so that ``hashing.py`` reads as the public API.
+from the estimator so that ``_boosted.py`` reads as the public API.
 """
 
 import numpy as np
 from scipy.sparse.linalg import eigsh
+
+from ._base import median_intercepts
 
 
 def _l2_normalize(X):
@@ -89,7 +91,8 @@ def median_intercept(segments, w):
     # learner collapse to a constant bit ("all pairs similar"), which
     # approximates a mostly-positive cosine SSM well and carries no
     # information. Keeping every bit balanced rules that out.
-    return float(-np.median(np.concatenate([seg.X @ w for seg in segments])))
+    z = np.concatenate([seg.X @ w for seg in segments])
+    return float(median_intercepts(z[:, None])[0])
 
 
 def refine(segments, w, *, n_iter, learning_rate, loss, fit_intercept):
