@@ -11,9 +11,13 @@ from ._base import BaseLSH, median_intercepts, random_directions
 from ._boosting import (
     Segment,
     boost,
+    kernel_similarity,
+    median_distance,
     median_intercept,
+    principal_basis,
     refine,
     residual_direction,
+    squared_distances,
     target_similarity,
 )
 
@@ -46,12 +50,17 @@ class BoostedLSH(BaseLSH):
         float32 values.
     n_segments : int, default=10
         Number of fixed random segments whose pairs are boosted.
-    max_iter : int or "auto", default="auto"
+    n_steps : int or "auto", default="auto"
         Adam steps per bit on the weak-learner loss after the initial
-        projection. ``"auto"`` means 0 with ``init="spectral"`` (the spectral
-        direction is kept as it is: on speech frames, 20 steps cost 5x the
-        fit time for a 1% lower SSM error) and 100 with ``init="random"``,
-        so ``BoostedLSH(init="random")`` is the paper's algorithm.
+        projection (a fixed count: there is no convergence test). ``"auto"``
+        means 0 with ``init="spectral"`` (the spectral direction is kept as
+        it is: on speech frames, 20 steps cost 5x the fit time for a 1% lower
+        SSM error) and 100 with ``init="random"``, so
+        ``BoostedLSH(init="random")`` is the paper's algorithm.
+
+        .. versionchanged:: 0.2
+           Renamed from ``max_iter``, which promised an iterative solver's
+           maximum (and an ``n_iter_ >= 1``) that the default never runs.
     learning_rate : float, default=0.05
         Adam step size, relative to the scale of the initial projection.
     loss : {"cross_entropy", "squared"}, default="cross_entropy"
@@ -75,9 +84,17 @@ class BoostedLSH(BaseLSH):
         the frames with far less spread than the eigenvector). 0 keeps the
         pure eigenvector. Chosen on validation splits of the development
         corpus (see Notes); ignored with ``init="random"``.
-    similarity : {"input", "target"}, default="input"
-        Where ``T`` comes from: cosine similarities of the rows of ``X``, or of
-        the rows of ``y`` (e.g. ideal binary masks), which must then be given.
+    similarity : {"input", "target", "euclidean"}, default="input"
+        Where ``T`` comes from: cosine similarities of the rows of ``X``
+        (clipped at zero), of the rows of ``y`` (e.g. ideal binary masks or
+        one-hot labels), which must then be given, or a Gaussian kernel of
+        the Euclidean distances between rows of ``X``,
+        ``T_ij = exp(-||x_i - x_j||**2 / bandwidth**2)``, for data whose
+        neighbours are Euclidean.
+    bandwidth : float or "median", default="median"
+        Kernel width of ``similarity="euclidean"`` (ignored otherwise), in
+        the units of ``X``. ``"median"`` takes the median distance over the
+        pairs of all segments, so the median pair has ``T = exp(-1)``.
     n_learned_bits : int or None, default=None
         Learn only the first ``n_learned_bits`` bits; the remaining
         ``n_bits - n_learned_bits`` are RandomLSH bits (Gaussian directions,
@@ -87,6 +104,17 @@ class BoostedLSH(BaseLSH):
         development corpus (10% dictionary, K=10), 64 learned + 86 random bits
         scored +0.1 dB SDR against 150 learned bits on seen speakers and
         noises but -0.5 dB on unseen ones, so it is off by default.
+    n_components : int or None, default=None
+        Learn the directions inside the span of the top ``n_components``
+        principal directions of the segments' rows (centred when
+        ``fit_intercept``): the rows are projected on them before boosting
+        and the projection is folded into ``projections_``, so transform
+        stays one product. On wide data this divides the cost of each bit
+        (products of ``segment_size**2`` pairs with the rows' dimensions) and
+        regularises: see Notes. The random parts (``shrinkage``,
+        ``init="random"``, the random bits of ``n_learned_bits``) are drawn
+        inside that span. None, or a value ``>= n_features``, boosts in the
+        input space.
     fit_intercept : bool, default=True
         If True, each bit's intercept is kept at minus the median of its
         projection over the segments, so every bit is balanced (a free
@@ -107,11 +135,13 @@ class BoostedLSH(BaseLSH):
         Boosting weights beta_l, usable as ``bit_weights`` for weighted Hamming.
     errors_ : ndarray of shape (n_bits,)
         Weighted SSM error eps_l of each bit at the time it was learned.
-    loss_curve_ : ndarray of shape (n_bits, n_iter_ + 1)
+    loss_curve_ : ndarray of shape (n_bits, n_steps_ + 1)
         Weak-learner loss of each bit before and after every Adam step (NaN
         when no step runs: the loss is then not evaluated, to save time).
-    n_iter_ : int
-        Adam steps run per bit (``max_iter`` resolved).
+    n_steps_ : int
+        Adam steps run per bit (``n_steps`` resolved).
+    bandwidth_ : float
+        Kernel width used, only with ``similarity="euclidean"``.
     n_bits_ : int
         Number of bits per code.
     n_features_in_ : int
@@ -148,7 +178,7 @@ class BoostedLSH(BaseLSH):
     >>> import numpy as np
     >>> from skblsh import BoostedLSH
     >>> X = np.random.RandomState(0).rand(200, 16)
-    >>> blsh = BoostedLSH(n_bits=8, max_iter=5, random_state=0).fit(X)
+    >>> blsh = BoostedLSH(n_bits=8, n_steps=5, random_state=0).fit(X)
     >>> blsh.transform(X[:3]).shape
     (3, 1)
     >>> bool(np.all(blsh.errors_ < 0.5))
@@ -159,13 +189,18 @@ class BoostedLSH(BaseLSH):
         **BaseLSH._parameter_constraints,
         "segment_size": [Interval(Integral, 2, None, closed="left")],
         "n_segments": [Interval(Integral, 1, None, closed="left")],
-        "max_iter": [Interval(Integral, 0, None, closed="left"), StrOptions({"auto"})],
+        "n_steps": [Interval(Integral, 0, None, closed="left"), StrOptions({"auto"})],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "loss": [StrOptions({"cross_entropy", "squared"})],
         "init": [StrOptions({"spectral", "random"})],
         "shrinkage": [Interval(Real, 0, 1, closed="both")],
-        "similarity": [StrOptions({"input", "target"})],
+        "similarity": [StrOptions({"input", "target", "euclidean"})],
+        "bandwidth": [
+            Interval(Real, 0, None, closed="neither"),
+            StrOptions({"median"}),
+        ],
         "n_learned_bits": [Interval(Integral, 0, None, closed="left"), None],
+        "n_components": [Interval(Integral, 1, None, closed="left"), None],
         "verbose": ["verbose"],
     }
 
@@ -175,13 +210,15 @@ class BoostedLSH(BaseLSH):
         *,
         segment_size=1000,
         n_segments=10,
-        max_iter="auto",
+        n_steps="auto",
         learning_rate=0.05,
         loss="cross_entropy",
         init="spectral",
         shrinkage=0.7,
         similarity="input",
+        bandwidth="median",
         n_learned_bits=None,
+        n_components=None,
         fit_intercept=True,
         random_state=None,
         verbose=0,
@@ -191,13 +228,15 @@ class BoostedLSH(BaseLSH):
         )
         self.segment_size = segment_size
         self.n_segments = n_segments
-        self.max_iter = max_iter
+        self.n_steps = n_steps
         self.learning_rate = learning_rate
         self.loss = loss
         self.init = init
         self.shrinkage = shrinkage
         self.similarity = similarity
+        self.bandwidth = bandwidth
         self.n_learned_bits = n_learned_bits
+        self.n_components = n_components
         self.verbose = verbose
 
     def _fit_projections(self, X, y, rng):
@@ -218,21 +257,32 @@ class BoostedLSH(BaseLSH):
                 f"{n_samples} sample."
             )
         center = X.mean(axis=0) if self.fit_intercept else np.zeros(n_features)
+        indices = self._segment_indices(n_samples, rng)
+        basis = None
+        if self.n_components is not None and self.n_components < n_features:
+            rows = np.unique(np.concatenate(indices))
+            basis = principal_basis(X[rows] - center, self.n_components)
+        if self.similarity == "euclidean":
+            D2 = [squared_distances(X[idx]) for idx in indices]
+            self.bandwidth_ = self.bandwidth
+            if self.bandwidth == "median":
+                self.bandwidth_ = median_distance(D2)
+            targets = [kernel_similarity(d2, self.bandwidth_) for d2 in D2]
+        else:
+            targets = [target_similarity(Y[idx]) for idx in indices]
         segments = [
-            Segment(
-                (X[idx] - center).astype(np.float32),
-                target_similarity(Y[idx]).astype(np.float32),
-            )
-            for idx in self._segment_indices(n_samples, rng)
+            Segment(_to_basis(X[idx] - center, basis), T)
+            for idx, T in zip(indices, targets, strict=True)
         ]
-        P = np.empty((self.n_bits, n_features))
+        n_work = n_features if basis is None else basis.shape[1]
+        P = np.empty((self.n_bits, n_work))
         b = np.empty(self.n_bits)
         self.bit_weights_ = np.zeros(self.n_bits)
         self.errors_ = np.zeros(self.n_bits)
-        self.n_iter_ = self.max_iter
-        if self.max_iter == "auto":
-            self.n_iter_ = 100 if self.init == "random" else 0
-        self.loss_curve_ = np.zeros((self.n_bits, self.n_iter_ + 1))
+        self.n_steps_ = self.n_steps
+        if self.n_steps == "auto":
+            self.n_steps_ = 100 if self.init == "random" else 0
+        self.loss_curve_ = np.zeros((self.n_bits, self.n_steps_ + 1))
         n_learned = self.n_bits
         if self.n_learned_bits is not None:
             n_learned = min(self.n_learned_bits, self.n_bits)
@@ -252,9 +302,10 @@ class BoostedLSH(BaseLSH):
                 )
         if n_learned < self.n_bits:
             # The remaining bits are RandomLSH bits: scored, not boosted.
-            P[n_learned:] = random_directions(rng, self.n_bits - n_learned, n_features)
+            P[n_learned:] = random_directions(rng, self.n_bits - n_learned, n_work)
             if self.fit_intercept:
-                b[n_learned:] = median_intercepts((X - center) @ P[n_learned:].T)
+                P_rand = _from_basis(P[n_learned:], basis)
+                b[n_learned:] = median_intercepts((X - center) @ P_rand.T)
             else:
                 b[n_learned:] = 0.0
             self.loss_curve_[n_learned:] = np.nan
@@ -262,8 +313,18 @@ class BoostedLSH(BaseLSH):
                 self.errors_[bit], self.bit_weights_[bit] = boost(
                     segments, P[bit], b[bit], 0.0, update=False
                 )
-        # Segments were centred; fold the centring into the intercepts.
+        # Fold the pre-projection into the directions and the centring into
+        # the intercepts: transform stays one product.
+        P = _from_basis(P, basis)
         return P, b - P @ center
+
+    def __setstate__(self, state):
+        # Models pickled before 0.2 call the Adam steps max_iter and n_iter_.
+        if "max_iter" in state:
+            state["n_steps"] = state.pop("max_iter")
+        if "n_iter_" in state:
+            state["n_steps_"] = state.pop("n_iter_")
+        super().__setstate__(state)
 
     def _segment_indices(self, n_samples, rng):
         size = min(self.segment_size, n_samples)
@@ -284,7 +345,7 @@ class BoostedLSH(BaseLSH):
 
     def _fit_bit(self, segments, rng):
         w = self._init_direction(segments, rng)
-        if self.n_iter_ == 0:
+        if self.n_steps_ == 0:
             # Bits are invariant to the projection's scale: keep the unit
             # eigenvector (rescaling a near-degenerate direction by a tiny
             # spread overflows float32).
@@ -293,8 +354,16 @@ class BoostedLSH(BaseLSH):
         return refine(
             segments,
             w,
-            n_iter=self.n_iter_,
+            n_steps=self.n_steps_,
             learning_rate=self.learning_rate,
             loss=self.loss,
             fit_intercept=self.fit_intercept,
         )
+
+
+def _to_basis(X, basis):
+    return X if basis is None else X @ basis
+
+
+def _from_basis(P, basis):
+    return P if basis is None else P @ basis.T
