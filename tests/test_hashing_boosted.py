@@ -200,6 +200,32 @@ def test_boosted_lsh_learns_in_the_principal_span(digits):
     assert np.linalg.matrix_rank(P) == 10
 
 
+def test_boosted_lsh_never_repeats_a_rejected_bit(digits):
+    # A bit with eps >= 0.5 gets beta = 0 and leaves the weights unchanged; its
+    # spectral direction is excluded afterwards, or every following bit would
+    # repeat it (cosine 1 between consecutive bits before the exclusion).
+    X, labels = digits[0], digits[2]
+    est = BoostedLSH(
+        32,
+        segment_size=500,
+        n_segments=2,
+        similarity="target",
+        shrinkage=0.0,
+        n_components=8,
+        random_state=0,
+    ).fit(X, np.eye(10)[labels])
+    rejected = np.flatnonzero(est.bit_weights_ == 0)
+    # Measured: bits 20 and 28 are rejected.
+    assert len(rejected) >= 2, est.bit_weights_
+    P = est.projections_ / np.linalg.norm(est.projections_, axis=1, keepdims=True)
+    cosines = np.abs(P @ P.T)
+    for bit in rejected[rejected < 31]:
+        assert cosines[bit, bit + 1] < 0.99, (bit, cosines[bit, bit + 1])
+    # Rejected directions are orthogonal to each other.
+    between = cosines[np.ix_(rejected, rejected)] - np.eye(len(rejected))
+    assert np.all(between < 1e-6)
+
+
 @pytest.mark.parametrize("seed", SEEDS)
 def test_euclidean_similarity_finds_euclidean_neighbours(seed):
     X, y = load_digits(return_X_y=True)

@@ -287,12 +287,18 @@ class BoostedLSH(BaseLSH):
         if self.n_learned_bits is not None:
             n_learned = min(self.n_learned_bits, self.n_bits)
         start = time.perf_counter()
+        # Spectral directions of the bits rejected so far (beta = 0): they
+        # left the residual unchanged, and the small re-weighting of a weak
+        # accepted bit barely moves it, so they are excluded from then on.
+        spent = []
         for bit in range(n_learned):
-            w, b[bit], self.loss_curve_[bit] = self._fit_bit(segments, rng)
+            w, u, b[bit], self.loss_curve_[bit] = self._fit_bit(segments, rng, spent)
             P[bit] = w
             self.errors_[bit], self.bit_weights_[bit] = boost(
                 segments, w, b[bit], self.bit_weights_[:bit].sum()
             )
+            if self.bit_weights_[bit] == 0 and u is not None:
+                spent.append(u)
             if self.verbose:
                 print(
                     f"[BoostedLSH] bit {bit + 1}/{self.n_bits} "
@@ -333,25 +339,27 @@ class BoostedLSH(BaseLSH):
         order = np.concatenate([rng.permutation(n_samples) for _ in range(n_perms)])
         return [order[i * size : (i + 1) * size] for i in range(n_segments)]
 
-    def _init_direction(self, segments, rng):
+    def _init_direction(self, segments, rng, spent):
+        """The bit's initial direction and its spectral part (None if random)."""
         n_features = segments[0].X.shape[1]
         if self.init == "random":
-            return random_directions(rng, 1, n_features)[0]
-        w = residual_direction(segments)
+            return random_directions(rng, 1, n_features)[0], None
+        u = residual_direction(segments, spent)
+        w = u
         if self.shrinkage > 0:
             g = random_directions(rng, 1, n_features, unit=True)[0]
-            w = np.sqrt(1.0 - self.shrinkage) * w + np.sqrt(self.shrinkage) * g
-        return w
+            w = np.sqrt(1.0 - self.shrinkage) * u + np.sqrt(self.shrinkage) * g
+        return w, u
 
-    def _fit_bit(self, segments, rng):
-        w = self._init_direction(segments, rng)
+    def _fit_bit(self, segments, rng, spent):
+        w, u = self._init_direction(segments, rng, spent)
         if self.n_steps_ == 0:
             # Bits are invariant to the projection's scale: keep the unit
             # eigenvector (rescaling a near-degenerate direction by a tiny
             # spread overflows float32).
             b = median_intercept(segments, w) if self.fit_intercept else 0.0
-            return w, b, np.full(1, np.nan)
-        return refine(
+            return w, u, b, np.full(1, np.nan)
+        w, b, losses = refine(
             segments,
             w,
             n_steps=self.n_steps_,
@@ -359,6 +367,7 @@ class BoostedLSH(BaseLSH):
             loss=self.loss,
             fit_intercept=self.fit_intercept,
         )
+        return w, u, b, losses
 
 
 def _to_basis(X, basis):

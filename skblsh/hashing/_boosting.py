@@ -10,7 +10,7 @@ estimator so that ``_boosted.py`` reads as the public API.
 import numpy as np
 from scipy.linalg import eigh
 from scipy.linalg.blas import ssymm
-from scipy.sparse.linalg import eigsh
+from scipy.sparse.linalg import ArpackNoConvergence, eigsh
 
 from ._base import median_intercepts
 from ._pairs import PairState
@@ -109,12 +109,14 @@ def weak_loss_grad(X, T, W, w, b, loss):
     return float(value), X.T @ gz
 
 
-def residual_direction(segments):
+def residual_direction(segments, spent=()):
     """Unit top eigenvector of ``sum Xc^T (W * (t - R)) Xc`` over segments.
 
     The direction whose bit products best explain, in weighted pairs, what the
     bits learned so far left unexplained (a spectral relaxation of the weak
-    learner's problem).
+    learner's problem). Directions in ``spent`` are excluded: a bit whose
+    weighted error reached 0.5 leaves the weights as they were, so without
+    the exclusion the following bits would repeat it.
     """
     n_features = segments[0].X.shape[1]
     Q = np.zeros((n_features, n_features))
@@ -123,7 +125,16 @@ def residual_direction(segments):
         # re-weighting (up to a positive factor, which leaves the direction
         # unchanged); A.T is its Fortran view, so BLAS reads it in place.
         Q += seg.X.T @ ssymm(1.0, seg.pairs.A.T, seg.X, lower=1)
-    w = top_eigenvector(Q)
+    # Once the spent directions would fill the space, the oldest are let go.
+    spent = spent[max(len(spent) - n_features + 1, 0) :]
+    if len(spent):
+        # Solve in an orthonormal basis B of the complement of the spent
+        # directions: the top eigenvector of B^T Q B, mapped back.
+        n_spent = len(spent)
+        B = np.linalg.qr(np.column_stack(spent), mode="complete")[0][:, n_spent:]
+        w = B @ top_eigenvector(B.T @ Q @ B)
+    else:
+        w = top_eigenvector(Q)
     # eigh's sign is arbitrary; fix it for reproducibility across BLAS.
     return w * np.sign(w[np.argmax(np.abs(w))])
 
@@ -192,7 +203,11 @@ def top_eigenvector(Q):
         return np.linalg.eigh(Q)[1][:, -1]
     # Lanczos needs only mat-vecs: a full LAPACK eigh is ~20x slower on a
     # busy 2-core machine. A fixed start vector keeps fits reproducible.
-    return eigsh(Q, k=1, which="LA", v0=np.ones(n))[1][:, 0]
+    try:
+        return eigsh(Q, k=1, which="LA", v0=np.ones(n))[1][:, 0]
+    except ArpackNoConvergence:
+        # Nearly equal top eigenvalues: any of them will do, LAPACK finds one.
+        return np.linalg.eigh(Q)[1][:, -1]
 
 
 def boost(segments, w, b, beta_sum, *, update=True):
