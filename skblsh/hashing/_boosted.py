@@ -168,6 +168,16 @@ class BoostedLSH(BaseLSH):
     0.5-1.7 dB *below* RandomLSH in both. Learned bits help most at short
     codes.
 
+    The defaults were chosen on speech frames. On images the pre-projection
+    pays: on Fashion-MNIST (784 pixels, 59,000 training images as the
+    database, 1,000 held-out ones as queries, means of seeds 0-2),
+    ``n_components=32, shrinkage=0`` raises mAP@1000 over the defaults by
+    0.023, 0.019, 0.013, 0.008 at L = 16, 32, 64, 128 and fits 5-12x faster,
+    in about the time of faiss' ITQ (``benchmarks/bench_retrieval.py``).
+    On the speech frames, ``n_components=64`` or ``128`` keeps the held-out
+    SSM error of the defaults (within 0.001 at L = 16, 32, 64) with 5-8x
+    faster fits; its effect on denoising has not been measured.
+
     References
     ----------
     .. [1] S. Kim, H. Yang and M. Kim, "Boosted Locality Sensitive Hashing:
