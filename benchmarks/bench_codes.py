@@ -14,7 +14,7 @@ Methods (10% dictionary, K=10 neighbours, magnitude STFT frames):
 - ``pca``: PCA hashing, sign of the top-L centred principal components
   (median thresholds);
 - ``blsh-paper``: the paper's algorithm, ``BoostedLSH(init="random",
-  max_iter=..., n_learned_bits=None)``, with fewer Adam steps and smaller
+  n_steps=..., n_learned_bits=None)``, with fewer Adam steps and smaller
   segments than the paper (``--paper-*`` options) to keep the run short;
 - ``blsh-spectral``: ``BoostedLSH(shrinkage=0)``, residual spectral
   directions without shrinkage toward random ones (the previous default);
@@ -211,7 +211,7 @@ def run_seed(args, protocol, seed, rows, timing):
         "blsh-paper": lambda: BoostedLSH(
             L_max,
             init="random",
-            max_iter=args.paper_iter,
+            n_steps=args.paper_iter,
             n_learned_bits=None,
             n_segments=args.paper_segments,
             segment_size=args.paper_segment_size,

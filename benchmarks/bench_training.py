@@ -2,7 +2,7 @@
 
 Fits ``BoostedLSH(n_bits)`` with the defaults (spectral initialisation, no
 gradient steps) and with the straightforward gradient version
-(``init="random"``, ``max_iter`` Adam steps per bit) on the same L2-normalised
+(``init="random"``, ``n_steps`` Adam steps per bit) on the same L2-normalised
 STFT frames of the development corpus, and prints fit times, their ratio and
 the SSM approximation error (mean |T - fraction of agreeing bits| over pairs
 of held-out frames, T the clipped cosine SSM), with RandomLSH as the floor.
@@ -60,7 +60,7 @@ def main():
         (
             f"BoostedLSH (random init, {args.gradient_steps} Adam steps/bit)",
             BoostedLSH(
-                n_bits, init="random", max_iter=args.gradient_steps, random_state=0
+                n_bits, init="random", n_steps=args.gradient_steps, random_state=0
             ),
         ),
     ]:

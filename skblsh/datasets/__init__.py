@@ -10,6 +10,7 @@ everywhere. The loaders of local folders draw nothing at random.
 
 from ._corpus import load_corpus
 from ._demo import get_demo_path, load_demo
+from ._fashion_mnist import load_fashion_mnist
 from ._folders import load_audio_folder, load_demand, load_timit
 from ._io import AudioConversionWarning, AudioFileError, read_audio, write_audio
 from ._mixing import make_mixtures
@@ -23,6 +24,7 @@ __all__ = [
     "load_corpus",
     "load_demand",
     "load_demo",
+    "load_fashion_mnist",
     "load_timit",
     "make_mixtures",
     "make_separation_task",

@@ -1,166 +1,30 @@
-"""Binary hashing transformers emitting packed codes: random and boosted LSH.
-
-Both transformers map ``X`` of shape ``(n_samples, n_features)`` to packed
-codes of shape ``(n_samples, ceil(n_bits / 8))`` and dtype uint8, bit ``l`` of
-a row being ``x @ projections_[l] + intercepts_[l] > 0``, packed with
-``np.packbits(bits, axis=1, bitorder="little")``. This is the layout of faiss'
-binary indexes, so codes can be handed to ``faiss.IndexBinaryFlat`` as they
-are. Padding bits of the last byte are always zero, so they never add Hamming
-distance.
-"""
+"""Boosted LSH: projections learned bit by bit to approximate a target SSM."""
 
 import time
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import (
-    BaseEstimator,
-    ClassNamePrefixFeaturesOutMixin,
-    TransformerMixin,
-)
-from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_array, check_consistent_length
 
+from ..utils._sklearn import Interval, StrOptions
+from ._base import BaseLSH, median_intercepts, random_directions
 from ._boosting import (
     Segment,
     boost,
+    kernel_similarity,
+    median_distance,
     median_intercept,
+    principal_basis,
     refine,
     residual_direction,
+    squared_distances,
     target_similarity,
 )
-from .codes import n_bytes_for
-from .utils._sklearn import Interval, StrOptions, _fit_context
 
-__all__ = ["BoostedLSH", "RandomLSH"]
+__all__ = ["BoostedLSH"]
 
 
-class _BaseLSH(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
-    """Shared transform of the hashers: thresholded projections, packed."""
-
-    def transform(self, X):
-        """Hash ``X`` into packed binary codes.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Input features.
-
-        Returns
-        -------
-        codes : ndarray of shape (n_samples, ceil(n_bits / 8)), dtype=uint8
-            Packed codes, little bit order, zero padding bits.
-        """
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
-        return self._hash(X)
-
-    def _hash(self, X):
-        proj = self.projections_.astype(X.dtype, copy=False)
-        bits = X @ proj.T + self.intercepts_.astype(X.dtype, copy=False) > 0
-        return np.packbits(bits, axis=1, bitorder="little")
-
-    @property
-    def _n_features_out(self):
-        # Output columns are bytes, not bits (see the module docstring).
-        return n_bytes_for(self.n_bits_)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.transformer_tags.preserves_dtype = []
-        return tags
-
-
-def _balanced_intercepts(Z):
-    """Intercepts that put each bit's threshold at the median projection."""
-    return -np.median(Z, axis=0)
-
-
-class RandomLSH(_BaseLSH):
-    """Random-projection locality sensitive hashing with packed codes.
-
-    Each bit is the sign of a Gaussian random projection,
-    ``x @ projections_[l] + intercepts_[l] > 0``. Without an intercept this is
-    SimHash, whose Hamming distance estimates the angle between inputs.
-
-    Parameters
-    ----------
-    n_bits : int, default=64
-        Code length L.
-    fit_intercept : bool, default=True
-        If True, each bit's intercept is minus the median of its projection on
-        the training data, so every bit splits the training set in half
-        (balanced bits carry the most information). If False, intercepts are
-        zero (SimHash).
-    random_state : int, RandomState instance or None, default=None
-        Seed of the projections.
-
-    Attributes
-    ----------
-    projections_ : ndarray of shape (n_bits, n_features_in_)
-        Gaussian projection directions.
-    intercepts_ : ndarray of shape (n_bits,)
-        Bit thresholds.
-    n_bits_ : int
-        Number of bits per code.
-    n_features_in_ : int
-        Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen during fit, when X has string column names.
-
-    See Also
-    --------
-    BoostedLSH : Projections learned to approximate the input similarities.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skblsh import RandomLSH
-    >>> X = np.random.RandomState(0).rand(5, 20)
-    >>> codes = RandomLSH(n_bits=12, random_state=0).fit_transform(X)
-    >>> codes.shape, codes.dtype
-    ((5, 2), dtype('uint8'))
-    """
-
-    _parameter_constraints: dict = {
-        "n_bits": [Interval(Integral, 1, None, closed="left")],
-        "fit_intercept": ["boolean"],
-        "random_state": ["random_state"],
-    }
-
-    def __init__(self, n_bits=64, *, fit_intercept=True, random_state=None):
-        self.n_bits = n_bits
-        self.fit_intercept = fit_intercept
-        self.random_state = random_state
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
-        """Draw the random projections (and balanced intercepts).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Training features.
-        y : Ignored
-            Not used, present for API consistency.
-
-        Returns
-        -------
-        self : object
-            Fitted transformer.
-        """
-        X = validate_data(self, X, dtype=[np.float64, np.float32])
-        rng = check_random_state(self.random_state)
-        self.projections_ = rng.standard_normal((self.n_bits, X.shape[1]))
-        if self.fit_intercept:
-            self.intercepts_ = _balanced_intercepts(X @ self.projections_.T)
-        else:
-            self.intercepts_ = np.zeros(self.n_bits)
-        self.n_bits_ = self.n_bits
-        return self
-
-
-class BoostedLSH(_BaseLSH):
+class BoostedLSH(BaseLSH):
     """Boosted locality sensitive hashing (Kim, Yang & Kim, ICASSP 2020).
 
     Learns the ``n_bits`` projections one at a time, AdaBoost style. Bit ``l``
@@ -186,12 +50,17 @@ class BoostedLSH(_BaseLSH):
         float32 values.
     n_segments : int, default=10
         Number of fixed random segments whose pairs are boosted.
-    max_iter : int or "auto", default="auto"
+    n_steps : int or "auto", default="auto"
         Adam steps per bit on the weak-learner loss after the initial
-        projection. ``"auto"`` means 0 with ``init="spectral"`` (the spectral
-        direction is kept as it is: on speech frames, 20 steps cost 5x the
-        fit time for a 1% lower SSM error) and 100 with ``init="random"``,
-        so ``BoostedLSH(init="random")`` is the paper's algorithm.
+        projection (a fixed count: there is no convergence test). ``"auto"``
+        means 0 with ``init="spectral"`` (the spectral direction is kept as
+        it is: on speech frames, 20 steps cost 5x the fit time for a 1% lower
+        SSM error) and 100 with ``init="random"``, so
+        ``BoostedLSH(init="random")`` is the paper's algorithm.
+
+        .. versionchanged:: 0.2
+           Renamed from ``max_iter``, which promised an iterative solver's
+           maximum (and an ``n_iter_ >= 1``) that the default never runs.
     learning_rate : float, default=0.05
         Adam step size, relative to the scale of the initial projection.
     loss : {"cross_entropy", "squared"}, default="cross_entropy"
@@ -215,9 +84,17 @@ class BoostedLSH(_BaseLSH):
         the frames with far less spread than the eigenvector). 0 keeps the
         pure eigenvector. Chosen on validation splits of the development
         corpus (see Notes); ignored with ``init="random"``.
-    similarity : {"input", "target"}, default="input"
-        Where ``T`` comes from: cosine similarities of the rows of ``X``, or of
-        the rows of ``y`` (e.g. ideal binary masks), which must then be given.
+    similarity : {"input", "target", "euclidean"}, default="input"
+        Where ``T`` comes from: cosine similarities of the rows of ``X``
+        (clipped at zero), of the rows of ``y`` (e.g. ideal binary masks or
+        one-hot labels), which must then be given, or a Gaussian kernel of
+        the Euclidean distances between rows of ``X``,
+        ``T_ij = exp(-||x_i - x_j||**2 / bandwidth**2)``, for data whose
+        neighbours are Euclidean.
+    bandwidth : float or "median", default="median"
+        Kernel width of ``similarity="euclidean"`` (ignored otherwise), in
+        the units of ``X``. ``"median"`` takes the median distance over the
+        pairs of all segments, so the median pair has ``T = exp(-1)``.
     n_learned_bits : int or None, default=None
         Learn only the first ``n_learned_bits`` bits; the remaining
         ``n_bits - n_learned_bits`` are RandomLSH bits (Gaussian directions,
@@ -227,6 +104,17 @@ class BoostedLSH(_BaseLSH):
         development corpus (10% dictionary, K=10), 64 learned + 86 random bits
         scored +0.1 dB SDR against 150 learned bits on seen speakers and
         noises but -0.5 dB on unseen ones, so it is off by default.
+    n_components : int or None, default=None
+        Learn the directions inside the span of the top ``n_components``
+        principal directions of the segments' rows (centred when
+        ``fit_intercept``): the rows are projected on them before boosting
+        and the projection is folded into ``projections_``, so transform
+        stays one product. On wide data this divides the cost of each bit
+        (products of ``segment_size**2`` pairs with the rows' dimensions) and
+        regularises: see Notes. The random parts (``shrinkage``,
+        ``init="random"``, the random bits of ``n_learned_bits``) are drawn
+        inside that span. None, or a value ``>= n_features``, boosts in the
+        input space.
     fit_intercept : bool, default=True
         If True, each bit's intercept is kept at minus the median of its
         projection over the segments, so every bit is balanced (a free
@@ -247,11 +135,13 @@ class BoostedLSH(_BaseLSH):
         Boosting weights beta_l, usable as ``bit_weights`` for weighted Hamming.
     errors_ : ndarray of shape (n_bits,)
         Weighted SSM error eps_l of each bit at the time it was learned.
-    loss_curve_ : ndarray of shape (n_bits, n_iter_ + 1)
+    loss_curve_ : ndarray of shape (n_bits, n_steps_ + 1)
         Weak-learner loss of each bit before and after every Adam step (NaN
         when no step runs: the loss is then not evaluated, to save time).
-    n_iter_ : int
-        Adam steps run per bit (``max_iter`` resolved).
+    n_steps_ : int
+        Adam steps run per bit (``n_steps`` resolved).
+    bandwidth_ : float
+        Kernel width used, only with ``similarity="euclidean"``.
     n_bits_ : int
         Number of bits per code.
     n_features_in_ : int
@@ -278,6 +168,16 @@ class BoostedLSH(_BaseLSH):
     0.5-1.7 dB *below* RandomLSH in both. Learned bits help most at short
     codes.
 
+    The defaults were chosen on speech frames. On images the pre-projection
+    pays: on Fashion-MNIST (784 pixels, 59,000 training images as the
+    database, 1,000 held-out ones as queries, means of seeds 0-2),
+    ``n_components=32, shrinkage=0`` raises mAP@1000 over the defaults by
+    0.023, 0.019, 0.013, 0.008 at L = 16, 32, 64, 128 and fits 5-12x faster,
+    in about the time of faiss' ITQ (``benchmarks/bench_retrieval.py``).
+    On the speech frames, ``n_components=64`` or ``128`` keeps the held-out
+    SSM error of the defaults (within 0.001 at L = 16, 32, 64) with 5-8x
+    faster fits; its effect on denoising has not been measured.
+
     References
     ----------
     .. [1] S. Kim, H. Yang and M. Kim, "Boosted Locality Sensitive Hashing:
@@ -288,7 +188,7 @@ class BoostedLSH(_BaseLSH):
     >>> import numpy as np
     >>> from skblsh import BoostedLSH
     >>> X = np.random.RandomState(0).rand(200, 16)
-    >>> blsh = BoostedLSH(n_bits=8, max_iter=5, random_state=0).fit(X)
+    >>> blsh = BoostedLSH(n_bits=8, n_steps=5, random_state=0).fit(X)
     >>> blsh.transform(X[:3]).shape
     (3, 1)
     >>> bool(np.all(blsh.errors_ < 0.5))
@@ -296,18 +196,21 @@ class BoostedLSH(_BaseLSH):
     """
 
     _parameter_constraints: dict = {
-        "n_bits": [Interval(Integral, 1, None, closed="left")],
+        **BaseLSH._parameter_constraints,
         "segment_size": [Interval(Integral, 2, None, closed="left")],
         "n_segments": [Interval(Integral, 1, None, closed="left")],
-        "max_iter": [Interval(Integral, 0, None, closed="left"), StrOptions({"auto"})],
+        "n_steps": [Interval(Integral, 0, None, closed="left"), StrOptions({"auto"})],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "loss": [StrOptions({"cross_entropy", "squared"})],
         "init": [StrOptions({"spectral", "random"})],
         "shrinkage": [Interval(Real, 0, 1, closed="both")],
-        "similarity": [StrOptions({"input", "target"})],
+        "similarity": [StrOptions({"input", "target", "euclidean"})],
+        "bandwidth": [
+            Interval(Real, 0, None, closed="neither"),
+            StrOptions({"median"}),
+        ],
         "n_learned_bits": [Interval(Integral, 0, None, closed="left"), None],
-        "fit_intercept": ["boolean"],
-        "random_state": ["random_state"],
+        "n_components": [Interval(Integral, 1, None, closed="left"), None],
         "verbose": ["verbose"],
     }
 
@@ -317,94 +220,95 @@ class BoostedLSH(_BaseLSH):
         *,
         segment_size=1000,
         n_segments=10,
-        max_iter="auto",
+        n_steps="auto",
         learning_rate=0.05,
         loss="cross_entropy",
         init="spectral",
         shrinkage=0.7,
         similarity="input",
+        bandwidth="median",
         n_learned_bits=None,
+        n_components=None,
         fit_intercept=True,
         random_state=None,
         verbose=0,
     ):
-        self.n_bits = n_bits
+        super().__init__(
+            n_bits=n_bits, fit_intercept=fit_intercept, random_state=random_state
+        )
         self.segment_size = segment_size
         self.n_segments = n_segments
-        self.max_iter = max_iter
+        self.n_steps = n_steps
         self.learning_rate = learning_rate
         self.loss = loss
         self.init = init
         self.shrinkage = shrinkage
         self.similarity = similarity
+        self.bandwidth = bandwidth
         self.n_learned_bits = n_learned_bits
-        self.fit_intercept = fit_intercept
-        self.random_state = random_state
+        self.n_components = n_components
         self.verbose = verbose
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
-        """Learn the projections bit by bit.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Training features (the paper: L2-normalised magnitude frames).
-        y : array-like of shape (n_samples,) or (n_samples, n_targets), default=None
-            Targets whose row similarities define ``T`` when
-            ``similarity="target"``; ignored otherwise.
-
-        Returns
-        -------
-        self : object
-            Fitted transformer.
-        """
+    def _fit_projections(self, X, y, rng):
+        Y = X
         if self.similarity == "target":
             if y is None:
                 raise ValueError(
                     "Expected y when similarity='target' (its row similarities "
                     "are the target SSM), got None."
                 )
-            X, y = validate_data(
-                self, X, y, dtype=[np.float64, np.float32], multi_output=True
-            )
-            Y = np.asarray(y, dtype=np.float64).reshape(len(X), -1)
-        else:
-            X = validate_data(self, X, dtype=[np.float64, np.float32])
-            Y = X
+            Y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
+            check_consistent_length(X, Y)
+            Y = Y.reshape(len(X), -1)
         n_samples, n_features = X.shape
         if n_samples < 2:
             raise ValueError(
                 f"BoostedLSH needs at least 2 samples to form pairs, got "
                 f"{n_samples} sample."
             )
-        rng = check_random_state(self.random_state)
         center = X.mean(axis=0) if self.fit_intercept else np.zeros(n_features)
+        indices = self._segment_indices(n_samples, rng)
+        basis = None
+        if self.n_components is not None and self.n_components < n_features:
+            rows = np.unique(np.concatenate(indices))
+            basis = principal_basis(X[rows] - center, self.n_components)
+        if self.similarity == "euclidean":
+            D2 = [squared_distances(X[idx]) for idx in indices]
+            self.bandwidth_ = self.bandwidth
+            if self.bandwidth == "median":
+                self.bandwidth_ = median_distance(D2)
+            targets = [kernel_similarity(d2, self.bandwidth_) for d2 in D2]
+        else:
+            targets = [target_similarity(Y[idx]) for idx in indices]
         segments = [
-            Segment(
-                (X[idx] - center).astype(np.float32),
-                target_similarity(Y[idx]).astype(np.float32),
-            )
-            for idx in self._segment_indices(n_samples, rng)
+            Segment(_to_basis(X[idx] - center, basis), T)
+            for idx, T in zip(indices, targets, strict=True)
         ]
-        P = np.empty((self.n_bits, n_features))
+        n_work = n_features if basis is None else basis.shape[1]
+        P = np.empty((self.n_bits, n_work))
         b = np.empty(self.n_bits)
         self.bit_weights_ = np.zeros(self.n_bits)
         self.errors_ = np.zeros(self.n_bits)
-        self.n_iter_ = self.max_iter
-        if self.max_iter == "auto":
-            self.n_iter_ = 100 if self.init == "random" else 0
-        self.loss_curve_ = np.zeros((self.n_bits, self.n_iter_ + 1))
+        self.n_steps_ = self.n_steps
+        if self.n_steps == "auto":
+            self.n_steps_ = 100 if self.init == "random" else 0
+        self.loss_curve_ = np.zeros((self.n_bits, self.n_steps_ + 1))
         n_learned = self.n_bits
         if self.n_learned_bits is not None:
             n_learned = min(self.n_learned_bits, self.n_bits)
         start = time.perf_counter()
+        # Spectral directions of the bits rejected so far (beta = 0): they
+        # left the residual unchanged, and the small re-weighting of a weak
+        # accepted bit barely moves it, so they are excluded from then on.
+        spent = []
         for bit in range(n_learned):
-            w, b[bit], self.loss_curve_[bit] = self._fit_bit(segments, rng)
+            w, u, b[bit], self.loss_curve_[bit] = self._fit_bit(segments, rng, spent)
             P[bit] = w
             self.errors_[bit], self.bit_weights_[bit] = boost(
                 segments, w, b[bit], self.bit_weights_[:bit].sum()
             )
+            if self.bit_weights_[bit] == 0 and u is not None:
+                spent.append(u)
             if self.verbose:
                 print(
                     f"[BoostedLSH] bit {bit + 1}/{self.n_bits} "
@@ -414,19 +318,29 @@ class BoostedLSH(_BaseLSH):
                 )
         if n_learned < self.n_bits:
             # The remaining bits are RandomLSH bits: scored, not boosted.
-            P[n_learned:] = rng.standard_normal((self.n_bits - n_learned, n_features))
-            Z = (X - center) @ P[n_learned:].T
-            b[n_learned:] = -np.median(Z, axis=0) if self.fit_intercept else 0.0
+            P[n_learned:] = random_directions(rng, self.n_bits - n_learned, n_work)
+            if self.fit_intercept:
+                P_rand = _from_basis(P[n_learned:], basis)
+                b[n_learned:] = median_intercepts((X - center) @ P_rand.T)
+            else:
+                b[n_learned:] = 0.0
             self.loss_curve_[n_learned:] = np.nan
             for bit in range(n_learned, self.n_bits):
                 self.errors_[bit], self.bit_weights_[bit] = boost(
                     segments, P[bit], b[bit], 0.0, update=False
                 )
-        self.projections_ = P
-        # Segments were centred; fold the centring into the intercepts.
-        self.intercepts_ = b - P @ center
-        self.n_bits_ = self.n_bits
-        return self
+        # Fold the pre-projection into the directions and the centring into
+        # the intercepts: transform stays one product.
+        P = _from_basis(P, basis)
+        return P, b - P @ center
+
+    def __setstate__(self, state):
+        # Models pickled before 0.2 call the Adam steps max_iter and n_iter_.
+        if "max_iter" in state:
+            state["n_steps"] = state.pop("max_iter")
+        if "n_iter_" in state:
+            state["n_steps_"] = state.pop("n_iter_")
+        super().__setstate__(state)
 
     def _segment_indices(self, n_samples, rng):
         size = min(self.segment_size, n_samples)
@@ -435,30 +349,40 @@ class BoostedLSH(_BaseLSH):
         order = np.concatenate([rng.permutation(n_samples) for _ in range(n_perms)])
         return [order[i * size : (i + 1) * size] for i in range(n_segments)]
 
-    def _init_direction(self, segments, rng):
+    def _init_direction(self, segments, rng, spent):
+        """The bit's initial direction and its spectral part (None if random)."""
         n_features = segments[0].X.shape[1]
         if self.init == "random":
-            return rng.standard_normal(n_features)
-        w = residual_direction(segments)
+            return random_directions(rng, 1, n_features)[0], None
+        u = residual_direction(segments, spent)
+        w = u
         if self.shrinkage > 0:
-            g = rng.standard_normal(n_features)
-            g /= np.linalg.norm(g)
-            w = np.sqrt(1.0 - self.shrinkage) * w + np.sqrt(self.shrinkage) * g
-        return w
+            g = random_directions(rng, 1, n_features, unit=True)[0]
+            w = np.sqrt(1.0 - self.shrinkage) * u + np.sqrt(self.shrinkage) * g
+        return w, u
 
-    def _fit_bit(self, segments, rng):
-        w = self._init_direction(segments, rng)
-        if self.n_iter_ == 0:
+    def _fit_bit(self, segments, rng, spent):
+        w, u = self._init_direction(segments, rng, spent)
+        if self.n_steps_ == 0:
             # Bits are invariant to the projection's scale: keep the unit
             # eigenvector (rescaling a near-degenerate direction by a tiny
             # spread overflows float32).
             b = median_intercept(segments, w) if self.fit_intercept else 0.0
-            return w, b, np.full(1, np.nan)
-        return refine(
+            return w, u, b, np.full(1, np.nan)
+        w, b, losses = refine(
             segments,
             w,
-            n_iter=self.n_iter_,
+            n_steps=self.n_steps_,
             learning_rate=self.learning_rate,
             loss=self.loss,
             fit_intercept=self.fit_intercept,
         )
+        return w, u, b, losses
+
+
+def _to_basis(X, basis):
+    return X if basis is None else X @ basis
+
+
+def _from_basis(P, basis):
+    return P if basis is None else P @ basis.T
