@@ -67,6 +67,7 @@ from threadpoolctl import threadpool_limits  # noqa: E402
 
 from skblsh import BoostedLSH, HammingNearestNeighbors, RandomLSH  # noqa: E402
 from skblsh.datasets import load_fashion_mnist  # noqa: E402
+from skblsh.metrics import mean_average_precision_at_k, recall_at_k
 
 try:
     import faiss
@@ -88,19 +89,6 @@ SETTINGS = {
         "BoostedLSH (labels)": dict(shrinkage=0.0),
     },
 }
-
-
-def mean_average_precision(ranked_labels, query_labels):
-    """mAP of rankings: ``ranked_labels[q]`` are the labels of query q's ranking.
-
-    Relevant means the query's label; AP is ``sum_k P(k) rel(k) / sum_k
-    rel(k)`` over the ranking (0 when it holds no relevant item).
-    """
-    rel = ranked_labels == np.asarray(query_labels)[:, None]
-    precision = np.cumsum(rel, axis=1) / np.arange(1, rel.shape[1] + 1)
-    n_rel = rel.sum(axis=1)
-    ap = (precision * rel).sum(axis=1) / np.maximum(n_rel, 1)
-    return float(ap.mean())
 
 
 def load(name, validate, n_queries=1000):
@@ -198,12 +186,9 @@ def score(codes, codes_q, y, yq, true_nn, n_jobs):
     start = time.perf_counter()
     ranking = nn.kneighbors(codes_q, return_distance=False)
     search_time = time.perf_counter() - start
-    found = [
-        np.isin(t, r).mean() for t, r in zip(true_nn, ranking[:, :100], strict=True)
-    ]
     return {
-        "map": mean_average_precision(y[ranking], yq),
-        "recall": float(np.mean(found)),
+        "map": mean_average_precision_at_k(ranking, query_labels=yq, database_labels=y),
+        "recall": recall_at_k(ranking, k=100, true_neighbors=true_nn),
         "search": search_time,
     }
 

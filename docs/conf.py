@@ -76,23 +76,6 @@ sphinx_gallery_conf = {
 }
 
 
-# Identifiers ending in "_" inside a shape, e.g. "(n_features_in_,)", are reST
-# reference syntax; escape the underscore at build time. Only estimator
-# docstrings (hashing, neighbors, features) still need this; writing such names
-# in backquotes at the source, e.g. "(`n_features_in_`,)" as scikit-learn does,
-# lets this hook go.
-_SHAPE_NAME = re.compile(r"(?<=[(, ])(n_\w+?)_(?=[,) ])")
-
-
-def _fix_docstring(app, what, name, obj, options, lines):
-    lines[:] = [
-        _SHAPE_NAME.sub(r"\1\\_", line)
-        if " : " in line or "shape (" in line
-        else line
-        for line in lines
-    ]
-
-
 def _skip_member(app, what, name, obj, skip, options):
     # scikit-learn's generated metadata-routing setters document sklearn's own
     # user guide, whose labels only resolve inside the scikit-learn docs.
@@ -102,5 +85,4 @@ def _skip_member(app, what, name, obj, skip, options):
 
 
 def setup(app):
-    app.connect("autodoc-process-docstring", _fix_docstring, priority=400)
     app.connect("autodoc-skip-member", _skip_member)

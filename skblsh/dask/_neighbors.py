@@ -290,7 +290,7 @@ class HammingNearestNeighbors(_ShardedNeighborsBase):
         Bytes per code.
     n_shards_ : int
         Number of shards (non-empty row chunks of ``X``).
-    shard_sizes_ : ndarray of shape (n_shards_,), dtype=int64
+    shard_sizes_ : ndarray of shape (`n_shards_`,), dtype=int64
         Codes per shard, in order: shard ``j`` holds the global indices
         ``shard_sizes_[:j].sum()`` onwards.
 
@@ -400,7 +400,7 @@ class HammingKNeighborsRegressor(
         Bytes per code.
     n_shards_ : int
         Number of shards.
-    shard_sizes_ : ndarray of shape (n_shards_,), dtype=int64
+    shard_sizes_ : ndarray of shape (`n_shards_`,), dtype=int64
         Training codes per shard, in order.
 
     See Also

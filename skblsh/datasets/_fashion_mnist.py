@@ -116,7 +116,9 @@ def load_fashion_mnist(path=None):
         target_train : ndarray of shape (60000,), dtype=int64
             Class of each training image, 0 to 9.
         data_test : ndarray of shape (10000, 784), dtype=uint8
+            Test images, in the layout of ``data_train``.
         target_test : ndarray of shape (10000,), dtype=int64
+            Class of each test image.
         target_names : list of str
             Name of each class, e.g. ``target_names[9] == "Ankle boot"``.
         images_shape : tuple of int

@@ -127,7 +127,7 @@ class BoostedLSH(BaseLSH):
 
     Attributes
     ----------
-    projections_ : ndarray of shape (n_bits, n_features_in_)
+    projections_ : ndarray of shape (n_bits, `n_features_in_`)
         Learned projection directions.
     intercepts_ : ndarray of shape (n_bits,)
         Learned bit thresholds.
@@ -135,7 +135,7 @@ class BoostedLSH(BaseLSH):
         Boosting weights beta_l, usable as ``bit_weights`` for weighted Hamming.
     errors_ : ndarray of shape (n_bits,)
         Weighted SSM error eps_l of each bit at the time it was learned.
-    loss_curve_ : ndarray of shape (n_bits, n_steps_ + 1)
+    loss_curve_ : ndarray of shape (n_bits, `n_steps_` + 1)
         Weak-learner loss of each bit before and after every Adam step (NaN
         when no step runs: the loss is then not evaluated, to save time).
     n_steps_ : int
@@ -146,7 +146,7 @@ class BoostedLSH(BaseLSH):
         Number of bits per code.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when X has string column names.
 
     See Also

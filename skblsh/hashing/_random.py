@@ -28,7 +28,7 @@ class RandomLSH(BaseLSH):
 
     Attributes
     ----------
-    projections_ : ndarray of shape (n_bits, n_features_in_)
+    projections_ : ndarray of shape (n_bits, `n_features_in_`)
         Gaussian projection directions, in the dtype of the training data.
     intercepts_ : ndarray of shape (n_bits,)
         Bit thresholds, in the dtype of the training data.
@@ -36,7 +36,7 @@ class RandomLSH(BaseLSH):
         Number of bits per code.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when X has string column names.
 
     See Also
