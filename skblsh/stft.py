@@ -159,7 +159,7 @@ def stft_frames(y, f0, f1, *, n_fft=1024, hop_length=256):
     return Z.T
 
 
-def frame_levels(y, *, n_fft=1024, hop_length=256, block_frames=1024):
+def frame_levels(y, *, n_fft=1024, hop_length=256, block_frames=256):
     """Windowed RMS level of every STFT frame, in float64.
 
     ``sqrt(mean((w * y_t) ** 2))`` for the Hann window ``w`` and the samples
@@ -184,7 +184,8 @@ def frame_levels(y, *, n_fft=1024, hop_length=256, block_frames=1024):
         f1 = min(f0 + block_frames, total)
         seg = _padded_segment(y, f0, f1, n_fft, hop_length).astype(np.float64)
         windows = np.lib.stride_tricks.sliding_window_view(seg, n_fft)[::hop_length]
-        out[f0:f1] = np.sqrt((windows * windows) @ w2)
+        # einsum sums the squares without a (frames, n_fft) temporary.
+        out[f0:f1] = np.sqrt(np.einsum("ij,ij,j->i", windows, windows, w2))
     return out
 
 

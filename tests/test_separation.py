@@ -180,7 +180,9 @@ def _level_separator(**params):
     pipe.set_params(hash__random_state=0)
     if params.get("context"):
         pipe.set_params(features__n_stacked=2 * params["context"] + 1)
-    return MaskingSeparator(pipe, level="recording", **params)
+    return MaskingSeparator(
+        pipe, level="recording", **{"mask_smoothing": 0, **params}
+    )
 
 
 @pytest.mark.parametrize("level", ["recording", "running"])
@@ -206,7 +208,8 @@ def test_default_estimator_follows_the_separator(demo):
     assert features.sr == 8000 and features.n_stacked == 5
     assert features.normalize is False
     assert sep.estimator_.named_steps["hash"].random_state == 3
-    assert MaskingSeparator()._make_estimator().named_steps["features"].normalize
+    paper = MaskingSeparator(level=None)._make_estimator()
+    assert paper.named_steps["features"].normalize
 
 
 def test_context_must_match_the_features(demo):
