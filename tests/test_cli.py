@@ -25,6 +25,7 @@ def test_demo_writes_outputs_and_table(tmp_path, capsys):
         "kNN on STFT (K=10)",
         "RandomLSH (L=32, K=10)",
         "BoostedLSH (L=32, K=10)",
+        "skblsh default (L=32, K=30)",
         "Unprocessed mixture",
     }
     assert sdr["Oracle IBM"] > sdr["BoostedLSH (L=32, K=10)"]
@@ -32,7 +33,7 @@ def test_demo_writes_outputs_and_table(tmp_path, capsys):
     names = sorted(p.name for p in out.iterdir())
     assert "spectrograms.png" in names and "report.md" in names
     assert sum(n.endswith(".wav") for n in names) == 9
-    y, sr = sf.read(out / "utt0_boostedlsh.wav")
+    y, sr = sf.read(out / "utt0_denoised.wav")
     assert sr == 16000 and np.max(np.abs(y)) <= 0.9 + 1e-4
     assert not [n for n in names if n.startswith(".")]
 

@@ -180,9 +180,7 @@ def _level_separator(**params):
     pipe.set_params(hash__random_state=0)
     if params.get("context"):
         pipe.set_params(features__n_stacked=2 * params["context"] + 1)
-    return MaskingSeparator(
-        pipe, level="recording", **{"mask_smoothing": 0, **params}
-    )
+    return MaskingSeparator(pipe, level="recording", **{"mask_smoothing": 0, **params})
 
 
 @pytest.mark.parametrize("level", ["recording", "running"])

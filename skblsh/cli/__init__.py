@@ -20,7 +20,7 @@ __all__ = ["main"]
 def _add_model_options(p):
     p.add_argument("--n-bits", type=int, default=64, help="code length L (default 64)")
     p.add_argument(
-        "--n-neighbors", type=int, default=10, help="neighbours K (default 10)"
+        "--n-neighbors", type=int, default=30, help="neighbours K (default 30)"
     )
     p.add_argument("--random-state", type=int, default=0, help="seed (default 0)")
 
@@ -56,6 +56,20 @@ def _build_parser():
     p.add_argument("-o", "--output", required=True, help="model file to write")
     p.add_argument("--hasher", choices=["boosted", "random", "none"], default="boosted")
     p.add_argument("--kind", choices=["stft", "mel", "log-mel", "mfcc"], default="stft")
+    p.add_argument(
+        "--level",
+        choices=["recording", "running", "none"],
+        default="recording",
+        help="level normalisation of the frames (default: the recording's RMS; "
+        "'none' with per-frame L2 features is the paper's)",
+    )
+    p.add_argument("--context", type=int, default=0, help="frames stacked on each side")
+    p.add_argument(
+        "--mask-smoothing",
+        type=int,
+        default=1,
+        help="radius in frames of the mask's moving average (default 1)",
+    )
     p.add_argument("--dictionary-fraction", type=float, default=1.0)
     p.add_argument("--protocol", choices=["closed", "open"], default="closed")
     p.add_argument(
@@ -181,7 +195,3 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("skblsh: interrupted", file=sys.stderr)
         return 130
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

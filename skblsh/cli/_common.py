@@ -26,16 +26,22 @@ def _say(*args, quiet=False):
 
 
 def _build_separator(args, random_state):
-    hasher = None if args.hasher == "none" else args.hasher
+    level = None if args.level == "none" else args.level
     pipeline = make_separator_pipeline(
         args.n_bits,
         args.n_neighbors,
-        hasher=hasher,
+        hasher=None if args.hasher == "none" else args.hasher,
         kind=args.kind,
+        # Level-normalised frames keep their level; the paper's are unit rows.
+        normalize=level is None,
+        n_stacked=2 * args.context + 1,
         random_state=random_state,
     )
     return MaskingSeparator(
         pipeline,
+        level=level,
+        context=args.context,
+        mask_smoothing=args.mask_smoothing,
         dictionary_fraction=args.dictionary_fraction,
         random_state=random_state,
     )

@@ -5,6 +5,7 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.utils.validation import check_array, check_consistent_length
+from threadpoolctl import threadpool_limits
 
 from ..utils._sklearn import Interval, StrOptions
 from ._base import BaseLSH, median_intercepts, random_directions
@@ -250,6 +251,14 @@ class BoostedLSH(BaseLSH):
         self.verbose = verbose
 
     def _fit_projections(self, X, y, rng):
+        # One BLAS thread: the products here are of segment size (1000 rows)
+        # and many, so threads gain little on an idle 2-core machine and
+        # spin-wait on a shared one (measured with the load average at 5:
+        # 12-20 s with one thread against 73-88 s with two, 9k speech frames).
+        with threadpool_limits(1, user_api="blas"):
+            return self._fit_boosted(X, y, rng)
+
+    def _fit_boosted(self, X, y, rng):
         Y = X
         if self.similarity == "target":
             if y is None:
