@@ -29,6 +29,7 @@ scan of the whole database falls back to a scan (exact too).
 """
 
 import math
+from collections import namedtuple
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -224,9 +225,32 @@ def _sort_table(words, runs, r0, r1, s, p, order, suffix):
 
 
 # ---------------------------------------------------------------------------
-# Search kernels. ``tables`` is the tuple of ``MultiIndexHashingIndex._tables``:
-# (words, perm, ids, filters, suffix, offsets, starts, lengths, prefix,
-#  key_runs, key_ptr, filter_runs, filter_ptr, masks).
+# Search kernels.
+
+# What the kernels read (numba passes a namedtuple of arrays as one
+# argument). Filters and key suffixes come as bytes, viewed at their width
+# inside the kernels, so one compiled kernel serves every width.
+_Tables = namedtuple(
+    "_Tables",
+    [
+        "words",  # codes as uint64 words, sorted by table-0 key
+        "perm",  # caller's index of each position
+        "ids",  # tables 1..m-1: positions sorted by key
+        "filters",  # tables 1..m-1: filter bits beside each id
+        "suffix",  # low key bits beside each entry (tables with s > p)
+        "offsets",  # CSR offsets of all tables, concatenated
+        "starts",  # where each table's offsets start
+        "lengths",  # substring lengths s
+        "prefix",  # offset bits p
+        "key_runs",  # how to extract the keys (see _runs)
+        "key_ptr",
+        "filter_runs",  # how to extract the filters
+        "filter_ptr",
+        "masks",  # substring bit masks over the words
+        "filter_width",  # bytes per filter
+        "suffix_width",  # bytes per suffix
+    ],
+)
 
 
 @njit(nogil=True, cache=True)
@@ -277,6 +301,35 @@ def _insert_sorted(best_d, best_i, d, i):
 
 
 @njit(nogil=True, cache=True)
+def _find_suffixes(suffix, keys, nk, e, ranges):
+    """Narrow each ``ranges[t]`` (a prefix bucket) to the items of ``keys[t]``.
+
+    ``suffix`` holds the low ``e`` key bits of the table's items, sorted
+    within each prefix bucket.
+    """
+    for t in range(nk):
+        want = keys[t] & ((1 << e) - 1)
+        lo, end = ranges[t, 0], ranges[t, 1]
+        hi = end
+        while lo < hi:  # first suffix >= want
+            mid = (lo + hi) >> 1
+            if np.int64(suffix[mid]) < want:
+                lo = mid + 1
+            else:
+                hi = mid
+        b = lo
+        while b < end and np.int64(suffix[b]) == want:
+            b += 1
+        ranges[t, 0], ranges[t, 1] = lo, b
+
+
+@njit(nogil=True, cache=True)
+def _filter_distances(filters, c0, c1, qfilter, out):
+    for c in range(c0, c1):
+        out[c - c0] = _popcount(np.uint64(filters[c]) ^ qfilter)
+
+
+@njit(nogil=True, cache=True)
 def _locate(tables, j, keys, nk, ranges):
     """Bucket range of each of ``keys[:nk]`` in table j; returns a checksum.
 
@@ -284,37 +337,36 @@ def _locate(tables, j, keys, nk, ranges):
     overlap; the first entry of each bucket is read here too (the checksum
     keeps the reads), so that :func:`_offer` finds it in cache.
     """
-    words, ids, filters, suffix = tables[0], tables[2], tables[3], tables[4]
-    offsets, base = tables[5], tables[6][j]
-    s, p = tables[7][j], tables[8][j]
+    words, ids, filters, suffix = (
+        tables.words,
+        tables.ids,
+        tables.filters,
+        tables.suffix,
+    )
+    offsets, base = tables.offsets, tables.starts[j]
+    s, p = tables.lengths[j], tables.prefix[j]
     e = s - p
     for t in range(nk):
         key = keys[t] >> e
         ranges[t, 0] = offsets[base + key]
         ranges[t, 1] = offsets[base + key + 1]
     if e > 0:
-        for t in range(nk):
-            want = keys[t] & ((1 << e) - 1)
-            lo, end = ranges[t, 0], ranges[t, 1]
-            hi = end
-            while lo < hi:  # first suffix >= want
-                mid = (lo + hi) >> 1
-                if np.int64(suffix[j, mid]) < want:
-                    lo = mid + 1
-                else:
-                    hi = mid
-            b = lo
-            while b < end and np.int64(suffix[j, b]) == want:
-                b += 1
-            ranges[t, 0], ranges[t, 1] = lo, b
+        width = tables.suffix_width
+        row = suffix[j]
+        if width == 1:
+            _find_suffixes(row, keys, nk, e, ranges)
+        elif width == 2:
+            _find_suffixes(row.view(np.uint16), keys, nk, e, ranges)
+        else:
+            _find_suffixes(row.view(np.uint32), keys, nk, e, ranges)
     check = np.uint64(0)
     n = words.shape[0]
-    for t in range(nk):
+    for t in range(nk if n > 0 else 0):
         a = min(ranges[t, 0], n - 1)
         if j == 0:
             check += words[a, 0]
         elif filters.shape[1] > 0:
-            check += np.uint64(filters[j - 1, a])
+            check += np.uint64(filters[j - 1, tables.filter_width * a])
         else:
             check += np.uint64(ids[j - 1, a])
     return check
@@ -361,7 +413,7 @@ def _offer(
     through passes without unpredictable branches (filter, read the codes
     that passed, offer), so that the random reads overlap.
     """
-    words, perm, ids, filters, masks = tables[0], tables[1], tables[2], tables[3], tables[13]
+    words, perm, ids, filters = tables.words, tables.perm, tables.ids, tables.filters
     knn = len(best_d) > 0
     has_filter = filters.shape[1] > 0
     fetched = 0
@@ -379,8 +431,15 @@ def _offer(
                 # Only the filters stream through the cache; the ids of the
                 # few candidates that pass are read afterwards.
                 cut = limit - rho
-                for c in range(c0, c1):
-                    buf_d[c - c0] = _popcount(np.uint64(filters[j - 1, c]) ^ qfilter)
+                row, width = filters[j - 1], tables.filter_width
+                if width == 1:
+                    _filter_distances(row, c0, c1, qfilter, buf_d)
+                elif width == 2:
+                    _filter_distances(row.view(np.uint16), c0, c1, qfilter, buf_d)
+                elif width == 4:
+                    _filter_distances(row.view(np.uint32), c0, c1, qfilter, buf_d)
+                else:
+                    _filter_distances(row.view(np.uint64), c0, c1, qfilter, buf_d)
                 nb = 0
                 for c in range(c0, c1):
                     buf_p[nb] = c
@@ -397,9 +456,9 @@ def _offer(
             d, pos = buf_d[t], buf_p[t]
             if knn:
                 if d < best_d[-1] or (d == best_d[-1] and perm[pos] < best_i[-1]):
-                    if _first_seen(q, words[pos], masks, j, rho, rank):
+                    if _first_seen(q, words[pos], tables.masks, j, rho, rank):
                         _insert_sorted(best_d, best_i, d, np.int64(perm[pos]))
-            elif d <= limit and _first_seen(q, words[pos], masks, j, rho, rank):
+            elif d <= limit and _first_seen(q, words[pos], tables.masks, j, rho, rank):
                 size = hits[0, 0] + 1
                 hits[size, 0] = perm[pos]
                 hits[size, 1] = d
@@ -416,19 +475,20 @@ def _search(q, tables, limit, budget, best_d, best_i, hits, work):
     buffer, reallocated when it grew. ``work`` receives (buckets,
     candidates, random code reads).
     """
-    lengths = tables[7]
-    key_runs, key_ptr, filter_runs, filter_ptr = tables[9], tables[10], tables[11], tables[12]
+    lengths = tables.lengths
     m = len(lengths)
     knn = len(best_d) > 0
     qkeys = np.empty(m, np.int64)
     qfilter = np.empty(m, np.uint64)
     for j in range(m):
-        qkeys[j] = np.int64(_extract(q, key_runs, key_ptr[j], key_ptr[j + 1]))
-        qfilter[j] = _extract(q, filter_runs, filter_ptr[j], filter_ptr[j + 1])
+        r0, r1 = tables.key_ptr[j], tables.key_ptr[j + 1]
+        qkeys[j] = np.int64(_extract(q, tables.key_runs, r0, r1))
+        r0, r1 = tables.filter_ptr[j], tables.filter_ptr[j + 1]
+        qfilter[j] = _extract(q, tables.filter_runs, r0, r1)
     buf_p = np.empty(_CHUNK, np.int64)
     buf_d = np.empty(_CHUNK, np.int64)
-    keys = np.empty(_CHUNK, np.int64)
-    ranges = np.empty((_CHUNK, 2), np.int64)
+    keys = np.empty(max(_CHUNK, m), np.int64)
+    ranges = np.empty((max(_CHUNK, m), 2), np.int64)
     # Within a radius, tables go in increasing number of candidates they
     # gave at the previous radius (at radius 0, the query's own bucket):
     # the bound grows by one per table probed whichever the table, and a
@@ -473,8 +533,20 @@ def _search(q, tables, limit, budget, best_d, best_i, hits, work):
                         hits = grown
                     for t in range(nk):
                         n_fetched += _offer(
-                            q, tables, j, rank, ranges[t, 0], ranges[t, 1], qfilter[j],
-                            rho, limit, best_d, best_i, hits, buf_p, buf_d
+                            q,
+                            tables,
+                            j,
+                            rank,
+                            ranges[t, 0],
+                            ranges[t, 1],
+                            qfilter[j],
+                            rho,
+                            limit,
+                            best_d,
+                            best_i,
+                            hits,
+                            buf_p,
+                            buf_d,
                         )
                     n_buckets += nk
                     n_cands += size
@@ -500,7 +572,9 @@ def _mih_knn(Q, tables, budget, out_d, out_i, failed, work):
     for t in range(Q.shape[0]):
         best_d[:] = _NONE
         best_i[:] = _NO_INDEX
-        ok, hits = _search(Q[t], tables, _NONE, budget, best_d, best_i, hits, work[t])
+        ok, hits = _search(
+            Q[t], tables, np.int64(_NONE), budget, best_d, best_i, hits, work[t]
+        )
         failed[t] = not ok
         out_d[t] = best_d
         out_i[t] = best_i
@@ -522,7 +596,7 @@ def _mih_radius(Q, tables, radius, budget, counts, failed, work):
     each query's sorted by (distance, index); ``counts[t]`` is 0 for a
     failed query.
     """
-    n = tables[0].shape[0]
+    n = tables.words.shape[0]
     empty = np.empty(0, np.int64)
     hits = np.zeros((1024, 2), np.int64)
     for t in range(Q.shape[0]):
@@ -550,7 +624,9 @@ def _chunk_min(q, flat, r0, r1):
         rows = flat[2 * r0 : 2 * r1]
         q0, q1 = q[0], q[1]
         for r in range(r1 - r0):
-            low = min(low, _popcount(q0 ^ rows[2 * r]) + _popcount(q1 ^ rows[2 * r + 1]))
+            low = min(
+                low, _popcount(q0 ^ rows[2 * r]) + _popcount(q1 ^ rows[2 * r + 1])
+            )
     else:
         for r in range(r1 - r0):
             d = 0
@@ -592,7 +668,7 @@ def _scan_knn(Q, words, perm, out_d, out_i):
                         if d <= bd[-1]:
                             i = np.int64(perm[r0 + r])
                             if d < bd[-1] or i < bi[-1]:
-                                _insert_sorted(bd, bi, d, i)
+                                _insert_sorted(bd, bi, np.int64(d), i)
         out_d[q0 : q0 + n_tile] = best_d[:n_tile]
         out_i[q0 : q0 + n_tile] = best_i[:n_tile]
 
@@ -796,7 +872,13 @@ class MultiIndexHashingIndex:
         runs, ptr = self._key_runs, self._key_ptr
         offsets = [
             _sort_table(
-                words, runs, ptr[0], ptr[1], lengths[0], prefix[0], self._perm,
+                words,
+                runs,
+                ptr[0],
+                ptr[1],
+                lengths[0],
+                prefix[0],
+                self._perm,
                 self._suffix[0],
             )
         ]
@@ -805,7 +887,13 @@ class MultiIndexHashingIndex:
             ids = self._ids[j - 1]
             offsets.append(
                 _sort_table(
-                    self._words, runs, ptr[j], ptr[j + 1], lengths[j], prefix[j], ids,
+                    self._words,
+                    runs,
+                    ptr[j],
+                    ptr[j + 1],
+                    lengths[j],
+                    prefix[j],
+                    ids,
                     self._suffix[j],
                 )
             )
@@ -834,12 +922,12 @@ class MultiIndexHashingIndex:
         self._build(words)
 
     def _tables(self):
-        return (
+        return _Tables(
             self._words,
             self._perm,
             self._ids,
-            self._filters,
-            self._suffix,
+            self._filters.view(np.uint8),
+            self._suffix.view(np.uint8),
             self._offsets,
             self._starts,
             self.substring_lengths,
@@ -849,6 +937,8 @@ class MultiIndexHashingIndex:
             self._filter_runs,
             self._filter_ptr,
             self._masks,
+            self._filters.dtype.itemsize,
+            self._suffix.dtype.itemsize,
         )
 
     def _budget(self):
@@ -887,7 +977,9 @@ class MultiIndexHashingIndex:
         tables, budget = self._tables(), self._budget()
 
         def probe(a, b):
-            _mih_knn(Qw[a:b], tables, budget, out_d[a:b], out_i[a:b], failed[a:b], work[a:b])
+            _mih_knn(
+                Qw[a:b], tables, budget, out_d[a:b], out_i[a:b], failed[a:b], work[a:b]
+            )
 
         _run_tasks(probe, n_q, n_threads)
         rows = np.flatnonzero(failed)
@@ -896,7 +988,9 @@ class MultiIndexHashingIndex:
             scan_i = np.empty((len(rows), k), dtype=np.int64)
 
             def scan(a, b):
-                _scan_knn(Qw[rows[a:b]], self._words, self._perm, scan_d[a:b], scan_i[a:b])
+                _scan_knn(
+                    Qw[rows[a:b]], self._words, self._perm, scan_d[a:b], scan_i[a:b]
+                )
 
             _run_tasks(scan, len(rows), n_threads)
             out_d[rows], out_i[rows] = scan_d, scan_i
