@@ -281,6 +281,14 @@ def _first_seen(q, x, masks, j, rho, rank):
 
 
 @njit(nogil=True, cache=True)
+def _binomial(n, r):
+    out = 1
+    for i in range(r):
+        out = out * (n - i) // (i + 1)
+    return out
+
+
+@njit(nogil=True, cache=True)
 def _next_mask(x):
     """Next integer with the same number of set bits (Gosper's hack)."""
     c = x & -x
@@ -514,6 +522,14 @@ def _search(q, tables, limit, budget, best_d, best_i, hits, work):
                 work[0], work[1], work[2] = n_buckets, n_cands, n_fetched
                 return True, hits
             if rho <= s:
+                # Give up before a radius whose buckets alone, at the mean
+                # size met so far, would go over budget: the work spent on
+                # it would be lost.
+                cost = _BUCKET_COST * n_buckets + n_cands + _FETCH_COST * n_fetched
+                per_bucket = _BUCKET_COST + n_cands // max(1, n_buckets)
+                if cost + _binomial(s, rho) * per_bucket > budget:
+                    work[0], work[1], work[2] = n_buckets, n_cands, n_fetched
+                    return False, hits
                 mask = (np.int64(1) << rho) - 1
                 end = np.int64(1) << s
                 while mask < end:
@@ -610,65 +626,80 @@ def _mih_radius(Q, tables, radius, budget, counts, failed, work):
     return hits[1 : hits[0, 0] + 1]
 
 
-@njit(nogil=True, cache=True)
-def _chunk_min(q, flat, r0, r1):
-    """Smallest distance to ``q`` among rows ``r0:r1`` (see _row_distances)."""
-    n_words = len(q)
-    low = _NONE
-    if n_words == 1:
-        rows = flat[r0:r1]
-        q0 = q[0]
-        for r in range(len(rows)):
-            low = min(low, _popcount(q0 ^ rows[r]))
-    elif n_words == 2:
-        rows = flat[2 * r0 : 2 * r1]
-        q0, q1 = q[0], q[1]
-        for r in range(r1 - r0):
-            low = min(
-                low, _popcount(q0 ^ rows[2 * r]) + _popcount(q1 ^ rows[2 * r + 1])
-            )
-    else:
-        for r in range(r1 - r0):
-            d = 0
-            for w in range(n_words):
-                d += _popcount(q[w] ^ flat[(r0 + r) * n_words + w])
-            low = min(low, d)
-    return low
+def _make_scan_block(n_words):
+    """Offer codes to a top-k, for codes of ``n_words`` words (0: any).
+
+    ``rows`` holds the flat words of positions ``r0...``. A vectorised pass
+    keeps only each chunk's smallest distance; the rare chunk that can enter
+    the top-k is gone through row by row. Loops run over slices from index
+    0 and ``n_words`` is a compile-time constant, so LLVM emits vector code.
+    """
+
+    @njit(nogil=True, cache=True)
+    def scan_block(q, rows, perm, r0, best_d, best_i):
+        w = len(q)
+        thr = best_d[-1]
+        q0, q1 = q[0], q[min(1, w - 1)]
+        for c0 in range(0, len(rows), _SCAN_CHUNK * w):
+            chunk = rows[c0 : c0 + _SCAN_CHUNK * w]
+            n = len(chunk) // w
+            low = _NONE
+            for r in range(n):
+                if n_words == 1:
+                    d = _popcount(q0 ^ chunk[r])
+                elif n_words == 2:
+                    d = _popcount(q0 ^ chunk[2 * r]) + _popcount(q1 ^ chunk[2 * r + 1])
+                else:
+                    d = _distance(q, chunk[r * w : (r + 1) * w])
+                low = min(low, d)
+            if low > thr:
+                continue
+            for r in range(n):
+                if n_words == 1:
+                    d = _popcount(q0 ^ chunk[r])
+                elif n_words == 2:
+                    d = _popcount(q0 ^ chunk[2 * r]) + _popcount(q1 ^ chunk[2 * r + 1])
+                else:
+                    d = _distance(q, chunk[r * w : (r + 1) * w])
+                if d <= thr:
+                    i = np.int64(perm[r0 + c0 // w + r])
+                    if d < thr or i < best_i[-1]:
+                        _insert_sorted(best_d, best_i, d, i)
+                        thr = best_d[-1]
+
+    return scan_block
+
+
+_scan_block_1 = _make_scan_block(1)
+_scan_block_2 = _make_scan_block(2)
+_scan_block_n = _make_scan_block(0)
 
 
 @njit(nogil=True, cache=True)
 def _scan_knn(Q, words, perm, out_d, out_i):
     """Brute-force kNN over the (permuted) codes, ties by smaller index.
 
-    Queries go in tiles sharing each block of codes while it is in cache;
-    a chunk of rows is looked at row by row only when its nearest row can
-    enter the top-k.
+    Queries go in tiles sharing each block of codes while it is in cache.
     """
-    n = words.shape[0]
+    n, n_words = words.shape
     flat = words.reshape(words.size)
     k = out_d.shape[1]
     best_d = np.empty((_SCAN_TILE, k), np.int64)
     best_i = np.empty((_SCAN_TILE, k), np.int64)
-    dist = np.empty(_SCAN_CHUNK, np.int32)
     for q0 in range(0, Q.shape[0], _SCAN_TILE):
         n_tile = min(_SCAN_TILE, Q.shape[0] - q0)
         best_d[:] = _NONE
         best_i[:] = _NO_INDEX
         for b0 in range(0, n, _SCAN_BLOCK):
-            b1 = min(b0 + _SCAN_BLOCK, n)
+            rows = flat[b0 * n_words : (b0 + _SCAN_BLOCK) * n_words]
             for t in range(n_tile):
-                q, bd, bi = Q[q0 + t], best_d[t], best_i[t]
-                for r0 in range(b0, b1, _SCAN_CHUNK):
-                    r1 = min(r0 + _SCAN_CHUNK, b1)
-                    if _chunk_min(q, flat, r0, r1) > bd[-1]:
-                        continue
-                    _row_distances(q, flat, r0, r1, dist)
-                    for r in range(r1 - r0):
-                        d = dist[r]
-                        if d <= bd[-1]:
-                            i = np.int64(perm[r0 + r])
-                            if d < bd[-1] or i < bi[-1]:
-                                _insert_sorted(bd, bi, np.int64(d), i)
+                args = (Q[q0 + t], rows, perm, b0, best_d[t], best_i[t])
+                if n_words == 1:
+                    _scan_block_1(*args)
+                elif n_words == 2:
+                    _scan_block_2(*args)
+                else:
+                    _scan_block_n(*args)
         out_d[q0 : q0 + n_tile] = best_d[:n_tile]
         out_i[q0 : q0 + n_tile] = best_i[:n_tile]
 
