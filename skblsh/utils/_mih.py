@@ -5,10 +5,12 @@ code are split into ``m`` disjoint substrings, each indexed by one table. By
 the pigeonhole principle an item at Hamming distance ``D`` from the query
 has a substring within ``floor(D / m)`` of the query's. Probing every table
 with all keys at substring distance ``0, 1, 2, ...`` therefore meets the
-near items first; once tables ``0..j`` are probed to radius ``rho`` and the
+near items first; once ``j + 1`` tables are probed to radius ``rho`` and the
 others to ``rho - 1``, every item not met yet is at distance
 ``>= m * rho + j + 1``. When the k-th best distance found is below that
-bound the answer is exact, ties included.
+bound the answer is exact, ties included. Within a radius, the tables go in
+increasing number of candidates they gave at the previous radius, so that
+the bound rises cheaply where the query's neighbourhood is sparse.
 
 Layout. The codes are kept sorted by their table-0 key (``perm`` maps a
 position back to the caller's index), so table 0's buckets are contiguous
@@ -25,7 +27,8 @@ An item is met in every table where its substring distance is within the
 probed radius, but offered to the result only in the first table (in
 probing order) where that distance is smallest: decided from its code, so
 no per-query memory is needed. A query whose probing would cost more than a
-scan of the whole database falls back to a scan (exact too).
+scan of the whole database falls back to a scan (exact too, ties by smaller
+index).
 """
 
 import math
@@ -50,7 +53,8 @@ _SCAN_CHUNK = 128  # rows per threshold check of the fallback scan
 # candidates filtered, exceeds n_samples * n_words / _WORK_RATIO: reading a
 # bucket costs about _BUCKET_COST candidates and a random code read about
 # _FETCH_COST, and a candidate costs about as much as scanning _WORK_RATIO
-# packed words (measured on L=64 codes, benchmarks/bench_mih.py).
+# packed words (per-query times regressed on these counts, 64-bit speech
+# codes, 10M of them; see benchmarks/bench_mih.py for the end-to-end ratios).
 _BUCKET_COST = 64
 _FETCH_COST = 4
 _WORK_RATIO = 30
@@ -142,11 +146,13 @@ def _plan(n_samples, n_bits, n_bytes, n_tables=None):
     """(n_tables, filter_bytes) of the default layout.
 
     The fewest tables whose substrings have at most ``log2(n)`` bits, so
-    that every table is direct-addressed (Norouzi et al.'s ``log2(n)``-bit
-    substrings, rounded toward more tables: on clustered codes, sparse
-    tables were slower in ``benchmarks/bench_mih.py``), then the widest
-    filter that keeps the tables within three times the codes' bytes. When
-    those tables do not fit, the most tables that fit.
+    that every table is direct-addressed: Norouzi et al.'s ``log2(n)``-bit
+    substrings, rounded toward more tables, since sparse tables (a binary
+    search per key) were 2-10x slower on the speech codes of
+    ``benchmarks/bench_mih.py`` (e.g. 2 tables instead of 3 at L=64,
+    N=10M). Then the widest filter that keeps the tables within three times
+    the codes' bytes. When those tables do not fit, the most tables that
+    fit.
     """
     low = -(-n_bits // _MAX_SUBSTRING)
     budget = 3 * n_bytes * max(n_samples, 1)
