@@ -145,19 +145,19 @@ def _table_bytes(n_samples, n_bits, n_tables, filter_bytes):
 def _plan(n_samples, n_bits, n_bytes, n_tables=None):
     """(n_tables, filter_bytes) of the default layout.
 
-    The fewest tables whose substrings have at most ``log2(n)`` bits, so
-    that every table is direct-addressed: Norouzi et al.'s ``log2(n)``-bit
-    substrings, rounded toward more tables, since sparse tables (a binary
-    search per key) were 2-10x slower on the speech codes of
-    ``benchmarks/bench_mih.py`` (e.g. 2 tables instead of 3 at L=64,
-    N=10M). Then the widest filter that keeps the tables within three times
-    the codes' bytes. When those tables do not fit, the most tables that
-    fit.
+    The fewest tables whose substrings have at most ``p + 1`` bits (``p =
+    floor(log2(n))`` offset bits), i.e. Norouzi et al.'s ``log2(n)``-bit
+    substrings rounded toward more tables: longer substrings need a binary
+    search per key and were 2-10x slower on the speech codes of
+    ``benchmarks/bench_mih.py`` (2 tables instead of 3 at L=64, N=10M),
+    while one extra bit was faster (3 tables instead of 4 at N=3M). Then the
+    widest filter that keeps the tables within three times the codes'
+    bytes. When those tables do not fit, the most tables that fit.
     """
     low = -(-n_bits // _MAX_SUBSTRING)
     budget = 3 * n_bytes * max(n_samples, 1)
     if n_tables is None:
-        target = max(low, -(-n_bits // _prefix_bits(n_samples)))
+        target = max(low, -(-n_bits // (_prefix_bits(n_samples) + 1)))
         sizes = {
             m: _table_bytes(n_samples, n_bits, m, 0)
             for m in range(low, max(low, min(n_bits, 64)) + 1)
