@@ -58,6 +58,7 @@ _SCAN_CHUNK = 128  # rows per threshold check of the fallback scan
 _BUCKET_COST = 64
 _FETCH_COST = 4
 _WORK_RATIO = 30
+_DOOMED = 8  # see _search
 
 
 # ---------------------------------------------------------------------------
@@ -528,12 +529,21 @@ def _search(q, tables, limit, budget, best_d, best_i, hits, work):
                 work[0], work[1], work[2] = n_buckets, n_cands, n_fetched
                 return True, hits
             if rho <= s:
-                # Give up before a radius whose buckets alone, at the mean
-                # size met so far, would go over budget: the work spent on
-                # it would be lost.
+                # Give up as soon as the buckets left to probe, at the mean
+                # size met so far, would go over budget, so that little work
+                # is lost: the buckets of this radius, or far over budget,
+                # those up to the radius the current k-th distance needs
+                # (an overestimate, as the k-th distance shrinks).
                 cost = _BUCKET_COST * n_buckets + n_cands + _FETCH_COST * n_fetched
                 per_bucket = _BUCKET_COST + n_cands // max(1, n_buckets)
-                if cost + _binomial(s, rho) * per_bucket > budget:
+                ahead = _binomial(s, rho)
+                doomed = cost + ahead * per_bucket > budget
+                if knn and rho >= 2 and best_d[-1] < _NONE and not doomed:
+                    need = (best_d[-1] - 1) // m + 1  # probe one table there
+                    for r in range(rho + 1, min(need, s) + 1):
+                        ahead += _binomial(s, r) * (m if r < need else 1)
+                    doomed = cost + ahead * per_bucket > _DOOMED * budget
+                if doomed:
                     work[0], work[1], work[2] = n_buckets, n_cands, n_fetched
                     return False, hits
                 mask = (np.int64(1) << rho) - 1
