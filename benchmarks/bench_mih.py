@@ -38,7 +38,7 @@ from skblsh.codes import as_words
 from skblsh.datasets import make_separation_task
 from skblsh.separation import make_frames
 from skblsh.utils._bits import hamming_kneighbors
-from skblsh.utils._mih import MultiIndexHashingIndex
+from skblsh.neighbors._mih import MultiIndexHashingIndex
 
 CORPUS = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus"
 K = 10

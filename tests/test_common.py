@@ -116,6 +116,8 @@ CONFIGURATIONS = [
     BoostedLSH(n_bits=4, segment_size=40, n_segments=1, n_steps=2, loss="squared"),
     HammingNearestNeighbors(n_neighbors=3),
     HammingNearestNeighbors(n_neighbors=3, algorithm="brute"),
+    HammingNearestNeighbors(n_neighbors=3, algorithm="mih"),
+    HammingKNeighborsClassifier(n_neighbors=3, algorithm="mih"),
     HammingKNeighborsRegressor(n_neighbors=3),
     HammingKNeighborsRegressor(n_neighbors=3, weights="distance"),
     HammingKNeighborsClassifier(n_neighbors=3),

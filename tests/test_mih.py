@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from skblsh.codes import as_words, pack_bits, unpack_bits
 from skblsh.utils._bits import hamming_kneighbors
-from skblsh.utils._mih import MultiIndexHashingIndex, _plan, _table_bytes
+from skblsh.neighbors._mih import MultiIndexHashingIndex, _plan, _table_bytes
 
 N_BITS = [8, 20, 32, 45, 64, 128, 150]
 KINDS = ["random", "duplicates", "clustered"]

@@ -218,3 +218,42 @@ def test_many_neighbours_switch_paths_without_changing_results(k):
     assert dist.dtype == np.int32 and ind.dtype == np.int64
     assert_array_equal(ind, exp_i)
     assert_array_equal(dist, exp_d)
+
+
+def test_mih_rejects_bit_weights_and_auto_follows_the_crossover(monkeypatch):
+    import skblsh.neighbors._base as base
+
+    rng = np.random.RandomState(0)
+    F = random_codes(rng, 3000, 64, 500)
+    Q = random_codes(rng, 30, 64)
+    with pytest.raises(ValueError, match="Expected algorithm='brute' or 'auto' with"):
+        HammingNearestNeighbors(algorithm="mih", bit_weights=np.ones(64)).fit(F)
+    assert HammingNearestNeighbors().fit(F)._fit_method == "brute"
+    monkeypatch.setattr(base, "MIH_MIN_SAMPLES", ((32, 10), (64, 2000), (128, 10)))
+    auto = HammingNearestNeighbors().fit(F)
+    assert auto._fit_method == "mih"
+    assert HammingNearestNeighbors().fit(F[:1999])._fit_method == "brute"
+    weighted = HammingNearestNeighbors(bit_weights=np.ones(64)).fit(F)
+    assert weighted._fit_method == "brute"
+    exp_d, exp_i = brute_kneighbors(brute_distances(Q, F), 10)
+    dist, ind = auto.kneighbors(Q)
+    assert_array_equal(ind, exp_i)
+    assert_array_equal(dist, exp_d)
+    assert_array_equal(auto.codes_, F)
+
+
+@pytest.mark.parametrize("algorithm", sorted(ALGORITHMS))
+def test_partial_fit_and_self_queries_on_every_index(algorithm):
+    rng = np.random.RandomState(1)
+    F = random_codes(rng, 900, 40, 200)
+    nn = HammingNearestNeighbors(n_neighbors=6, algorithm=algorithm).fit(F[:400])
+    nn.partial_fit(F[400:])
+    exp_d, exp_i = brute_kneighbors(exclude_self(brute_distances(F, F)), 6)
+    dist, ind = nn.kneighbors()
+    assert_array_equal(ind, exp_i)
+    assert_array_equal(dist, exp_d.astype(dist.dtype))
+    G = nn.radius_neighbors_graph(radius=5, mode="distance", sort_results=True)
+    for row, (ed, ei) in enumerate(
+        brute_radius(exclude_self(brute_distances(F, F)), 5)
+    ):
+        assert_array_equal(G.indices[G.indptr[row] : G.indptr[row + 1]], ei)

@@ -18,6 +18,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from ..codes import check_codes
 from ..utils._sklearn import Interval, StrOptions
 from ._brute import BruteForceIndex
+from ._mih import MultiIndexHashingIndex
 from ._topk import csr_drop_self, drop_self
 
 __all__ = [
@@ -27,7 +28,16 @@ __all__ = [
     "SupervisedNeighborsBase",
 ]
 
-ALGORITHMS = {"brute": BruteForceIndex}
+ALGORITHMS = {"brute": BruteForceIndex, "mih": MultiIndexHashingIndex}
+
+# Smallest index for which "auto" builds multi-index hashing, by code length:
+# the crossover with the brute-force kernel measured on BoostedLSH codes of
+# speech frames (benchmarks/bench_mih.py, 2 threads): about 1e5-1.6e5 codes
+# at 32 bits, 0.7e6-1e6 at 64 and 0.7e6-1.6e6 at 128, with margins for other
+# data. Uniformly random codes (no neighbourhood structure) gain only above
+# 1e6 at 32 bits and not up to 1e7 at 64: pass algorithm="brute" for them.
+MIH_MIN_SAMPLES = ((32, 1_000_000), (64, 2_000_000), (128, 3_000_000))
+MIH_MIN_SAMPLES_LONGER = 10_000_000
 
 
 def validate_codes(estimator, X, *, reset, y="no_validation", **y_kwargs):
@@ -75,7 +85,21 @@ class HammingNeighborsBase(BaseEstimator):
 
     def _check_algorithm(self, n_samples, n_bits):
         """The index to build: resolves "auto", rejects impossible pairs."""
-        return "brute"
+        if self.algorithm == "mih" and self.bit_weights is not None:
+            raise ValueError(
+                "Expected algorithm='brute' or 'auto' with bit_weights: multi-index "
+                "hashing's substring tables bound plain Hamming distances only, "
+                "got algorithm='mih'."
+            )
+        if self.algorithm != "auto":
+            return self.algorithm
+        if self.bit_weights is not None:
+            return "brute"
+        threshold = next(
+            (n for bits, n in MIH_MIN_SAMPLES if n_bits <= bits),
+            MIH_MIN_SAMPLES_LONGER,
+        )
+        return "mih" if n_samples >= threshold else "brute"
 
     def _fit(self, X, y="no_validation", **y_kwargs):
         """Validate codes (and targets), build the index; returns ``(X, y)``."""
@@ -91,7 +115,10 @@ class HammingNeighborsBase(BaseEstimator):
             else check_bit_weights(self.bit_weights, n_bits)
         )
         self._fit_method = self._check_algorithm(len(X), n_bits)
-        self._index = ALGORITHMS[self._fit_method](X, bit_weights=weights)
+        if self._fit_method == "mih":
+            self._index = MultiIndexHashingIndex(X)
+        else:
+            self._index = BruteForceIndex(X, bit_weights=weights)
         self.n_samples_fit_ = len(X)
         return X, y
 

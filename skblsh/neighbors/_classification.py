@@ -27,7 +27,7 @@ class HammingKNeighborsClassifier(ClassifierMixin, SupervisedNeighborsBase):
         ``"uniform"``: one vote per neighbour; ``"distance"``: votes of
         ``1 / (1 + d)``, see :class:`HammingKNeighborsRegressor`; a callable
         maps the distance array to a weight array of the same shape.
-    algorithm : {"auto", "brute"}, default="auto"
+    algorithm : {"auto", "brute", "mih"}, default="auto"
         Search structure, see :class:`HammingNearestNeighbors`.
     bit_weights : array-like of shape (n_bits,), default=None
         Per-bit weights for the distance, see :class:`HammingNearestNeighbors`.

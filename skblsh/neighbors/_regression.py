@@ -30,7 +30,7 @@ class HammingKNeighborsRegressor(
         all the weight), the ``+1`` keeps exact matches, common with short
         codes, finite and merely heavier. A callable maps the distance array
         to a weight array of the same shape.
-    algorithm : {"auto", "brute"}, default="auto"
+    algorithm : {"auto", "brute", "mih"}, default="auto"
         Search structure, see :class:`HammingNearestNeighbors`.
     bit_weights : array-like of shape (n_bits,), default=None
         Per-bit weights for the distance, see :class:`HammingNearestNeighbors`.

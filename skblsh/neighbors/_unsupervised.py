@@ -23,10 +23,20 @@ class HammingNearestNeighbors(
         Number of neighbours returned by :meth:`kneighbors`.
     radius : float, default=None
         Default distance bound of :meth:`radius_neighbors` (inclusive).
-    algorithm : {"auto", "brute"}, default="auto"
-        Search structure built at fit. ``"brute"`` scans every code with a
-        popcount kernel; ``"auto"`` picks the fastest exact structure for
-        the size of the index.
+    algorithm : {"auto", "brute", "mih"}, default="auto"
+        Search structure built at fit; every one returns the same distances
+        and indices. ``"brute"`` scans every code with a popcount kernel.
+        ``"mih"`` builds multi-index hashing (Norouzi, Punjani & Fleet):
+        substring hash tables probed at growing radii until the k-th
+        distance is certified, sublinear on the clustered codes of real data
+        (measured on 64-bit speech codes: 14x the scan at 10 million codes,
+        33x at 100 million) for 2.5-2.9x the codes' memory; plain Hamming
+        distances only (not ``bit_weights``). ``"auto"`` takes ``"mih"``
+        from 1 million codes of up to 32 bits, 2 million up to 64, 3 million
+        up to 128 and 10 million beyond (the measured crossovers, with
+        margin), and ``"brute"`` otherwise or with ``bit_weights``. Codes
+        with no neighbourhood structure (uniformly random bits) gain little
+        from ``"mih"``.
     bit_weights : array-like of shape (n_bits,), default=None
         Non-negative per-bit weights (e.g. ``BoostedLSH.bit_weights_``): the
         distance becomes ``sum_l bit_weights[l] * (a_l != b_l)``. None means
@@ -47,6 +57,15 @@ class HammingNearestNeighbors(
     --------
     HammingKNeighborsRegressor : Averages the targets of the neighbours.
     HammingKNeighborsClassifier : Votes with the labels of the neighbours.
+
+    Notes
+    -----
+    The algorithm chosen at fit is ``_fit_method`` (as in scikit-learn).
+
+    References
+    ----------
+    .. [1] M. Norouzi, A. Punjani and D. J. Fleet, "Fast exact search in
+       Hamming space with multi-index hashing", IEEE TPAMI 36(6), 2014.
 
     Examples
     --------
