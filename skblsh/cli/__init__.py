@@ -70,7 +70,27 @@ def _build_parser():
         default=1,
         help="radius in frames of the mask's moving average (default 1)",
     )
-    p.add_argument("--dictionary-fraction", type=float, default=1.0)
+    size = p.add_mutually_exclusive_group()
+    size.add_argument(
+        "--dictionary-frames",
+        type=int,
+        default=100_000,
+        help="frames kept in the dictionary, drawn at random from all the "
+        "training frames (default 100000, about 7 MB at 64 bits)",
+    )
+    size.add_argument(
+        "--dictionary-fraction",
+        type=float,
+        default=None,
+        help="fraction of the training frames kept instead (1 keeps all)",
+    )
+    p.add_argument(
+        "--batch-size",
+        type=int,
+        default=256,
+        help="training mixtures per batch; memory holds one batch's frames "
+        "(default 256)",
+    )
     p.add_argument("--protocol", choices=["closed", "open"], default="closed")
     p.add_argument(
         "--max-utterances",

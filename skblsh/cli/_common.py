@@ -42,7 +42,6 @@ def _build_separator(args, random_state):
         level=level,
         context=args.context,
         mask_smoothing=args.mask_smoothing,
-        dictionary_fraction=args.dictionary_fraction,
         random_state=random_state,
     )
 

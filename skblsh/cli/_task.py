@@ -4,6 +4,8 @@ fitted and saved, or rebuilt from a model's metadata and scored."""
 import time
 from pathlib import Path
 
+import numpy as np
+
 from ..datasets import (
     get_demo_path,
     load_demo,
@@ -88,12 +90,30 @@ def _cmd_fit(args):
     kwargs = _task_kwargs(args)
     data = _load_task(args.corpus, kwargs, args.quiet)
     separator = _build_separator(args, args.random_state)
+    mixtures, sources = data.mixtures_train, data.sources_train
+    # About as many frames as the dictionary should hold, whatever the amount
+    # of training audio: the search speed depends on the dictionary's size.
+    n_frames = sum(1 + len(m) // separator.hop_length for m in mixtures)
+    if args.dictionary_fraction is not None:
+        separator.set_params(dictionary_fraction=args.dictionary_fraction)
+    else:
+        separator.set_params(
+            dictionary_fraction=min(1.0, args.dictionary_frames / n_frames)
+        )
     _say(
-        f"[skblsh] fitting on {len(data.mixtures_train)} training mixtures ...",
+        f"[skblsh] fitting on {len(mixtures)} training mixtures ({n_frames} "
+        f"frames, keeping {separator.dictionary_fraction:.1%}) in batches of "
+        f"{args.batch_size} ...",
         quiet=args.quiet,
     )
     t0 = time.perf_counter()
-    separator.fit(data.mixtures_train, data.sources_train)
+    # Batches keep memory to one batch's frames plus the dictionary; the
+    # first batch, a random draw of every speaker and noise, trains the
+    # hasher.
+    order = np.random.default_rng(args.random_state).permutation(len(mixtures))
+    for start in range(0, len(order), args.batch_size):
+        batch = order[start : start + args.batch_size]
+        separator.partial_fit([mixtures[i] for i in batch], [sources[i] for i in batch])
     corpora = _corpus_list(args.corpus)
     metadata = {
         # One corpus is stored as a string, as before several were possible.
