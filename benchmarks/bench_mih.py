@@ -1,17 +1,16 @@
 """Exact Hamming 10-NN: multi-index hashing against brute force, same run.
 
-Realistic codes: ``BoostedLSH(L)`` (defaults, one fit per L) on L2-normalised
-magnitude STFT frames (``SpectralFeatures()``) of the training mixtures of
-``make_separation_task(../shared/corpus, protocol="open")``; all training
-frames are hashed, then replicated with 1 to 3 random bit flips each up to
-N codes (the originals kept once). Queries are frames of the held-out,
-unseen speakers. For every (L, N) the script prints the build time, the
-memory of the codes and of the tables, queries per second of wall-clock time
-for brute force (``hamming_kneighbors``) and for
-``MultiIndexHashingIndex.query``, both with ``--n-threads`` threads (the
-best of ``--repeat`` interleaved runs), the speed-up, whether distances and
-indices are identical on all queries, the median 10th-neighbour distance
-and the share of queries that fell back to a scan.
+Realistic codes (``_codes.py``): ``BoostedLSH(L)`` codes of the speech frames
+of ``make_separation_task(../shared/corpus, protocol="open")``, replicated
+with 1 to 3 random bit flips each up to N codes (the originals kept once).
+Queries are frames of the held-out, unseen speakers. For every (L, N) the
+script prints the build time, the memory of the codes and of the tables,
+queries per second of wall-clock time for brute force
+(``hamming_kneighbors``) and for ``MultiIndexHashingIndex.query``, both with
+``--n-threads`` threads (the best of ``--repeat`` interleaved runs), the
+speed-up, whether distances and indices are identical on all queries, the
+median 10th-neighbour distance and the share of queries that fell back to a
+scan.
 
 A second part measures the crossover: the N above which MIH beats brute
 force, for the realistic codes and for uniformly random codes (the worst
@@ -28,76 +27,16 @@ Usage::
 import argparse
 import os
 import time
-from pathlib import Path
 
 import numpy as np
+from _codes import CORPUS, replicate, speech_codes, uniform_codes
 from _machine import describe
 
-from skblsh import BoostedLSH, SpectralFeatures
 from skblsh.codes import as_words
-from skblsh.datasets import make_separation_task
-from skblsh.separation import make_frames
-from skblsh.utils._bits import hamming_kneighbors
 from skblsh.neighbors._mih import MultiIndexHashingIndex
+from skblsh.utils._bits import hamming_kneighbors
 
-CORPUS = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus"
 K = 10
-
-
-def speech_codes(corpus, n_bits, cache):
-    """(training codes, held-out-speaker query codes) of one BoostedLSH fit."""
-    path = None if cache is None else Path(cache) / f"speech_codes_{n_bits}.npz"
-    if path is not None and path.is_file():
-        data = np.load(path)
-        return data["train"], data["test"]
-    task = make_separation_task(corpus, protocol="open", random_state=0)
-    X, _, _ = make_frames(task.mixtures_train, task.sources_train)
-    Xq, _, _ = make_frames(task.mixtures_test, task.sources_test)
-    features = SpectralFeatures().fit(X[:10])
-    F, Fq = features.transform(X), features.transform(Xq)
-    t0 = time.perf_counter()
-    hasher = BoostedLSH(n_bits, random_state=0).fit(F)
-    print(
-        f"  BoostedLSH({n_bits}) fitted on {len(F)} frames of speakers "
-        f"{task.speech_groups_train} in {time.perf_counter() - t0:.0f} s; "
-        f"queries: {len(Fq)} frames of unseen {task.speech_groups_test}",
-        flush=True,
-    )
-    train, test = hasher.transform(F), hasher.transform(Fq)
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(path, train=train, test=test)
-    return train, test
-
-
-def replicate(base, n, n_bits, seed=0, chunk=2**20):
-    """``n`` codes: ``base`` once, then copies with 1 to 3 random bit flips."""
-    rng = np.random.default_rng(seed)
-    n_bytes = base.shape[1]
-    out = np.empty((n, n_bytes), dtype=np.uint8)
-    out[: min(n, len(base))] = base[:n]
-    base_words = as_words(base)
-    for a in range(len(base), n, chunk):
-        b = min(n, a + chunk)
-        words = base_words[np.arange(a, b) % len(base)].copy()
-        n_flips = rng.integers(1, 4, b - a)
-        rows = np.arange(b - a)
-        for c in range(3):
-            pos = rng.integers(0, n_bits, b - a)
-            bit = np.where(n_flips > c, np.uint64(1), np.uint64(0)) << (
-                pos % 64
-            ).astype(np.uint64)
-            words[rows, pos // 64] ^= bit
-        out[a:b] = words.view(np.uint8)[:, :n_bytes]
-    return out
-
-
-def uniform_codes(n, n_bits, seed):
-    rng = np.random.default_rng(seed)
-    codes = rng.integers(0, 256, (n, -(-n_bits // 8)), dtype=np.uint8)
-    if n_bits % 8:
-        codes[:, -1] &= (1 << (n_bits % 8)) - 1
-    return codes
 
 
 def best_rates(fns, n_queries, repeat):
