@@ -138,3 +138,21 @@ def test_binary_dictionary_bytes_per_frame():
     assert reg.codes_.nbytes + reg._targets.nbytes == n * per_frame
     # Pickled: the same arrays once each, plus a few kilobytes of metadata.
     assert n * per_frame < len(pickle.dumps(reg)) < n * per_frame + 4096
+
+
+@pytest.mark.parametrize("k", [1, 30, 255, 256, 600])
+@pytest.mark.parametrize("n_outputs", [1, 9, 513])
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_count_ones_equals_unpacked_sums(k, n_outputs, n_threads):
+    from skblsh.utils._bits import count_ones
+
+    rng = np.random.default_rng(k + n_outputs)
+    bits = rng.random((800, n_outputs)) < 0.5
+    bits[:20] = True  # all-ones rows: counts up to k, past a byte lane's 255
+    packed = np.packbits(bits, axis=1, bitorder="little")
+    ind = rng.integers(0, len(bits), (600, k))
+    ind[:3] = rng.integers(0, 20, (3, k))
+    expected = bits[ind].sum(axis=1)
+    counts = count_ones(packed, ind, n_outputs, n_threads=n_threads)
+    assert counts.dtype == np.int64
+    np.testing.assert_array_equal(counts, expected)

@@ -4,6 +4,7 @@ import numpy as np
 from sklearn.base import MultiOutputMixin, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
+from ..utils._bits import count_ones
 from ..utils._sklearn import _fit_context
 from ._base import SupervisedNeighborsBase, validate_codes
 
@@ -157,16 +158,20 @@ class HammingKNeighborsRegressor(
 
     def _average(self, w, ind):
         """Mean (or weighted mean, weights ``w``) of the neighbours' targets."""
+        if w is None and self.binary_targets_:
+            # Counts of ones are exact integers: dividing them by K gives the
+            # float64 mean bit for bit, without unpacking the neighbours.
+            n_threads = self._n_threads
+            counts = count_ones(
+                self._targets, ind, self.n_outputs_, n_threads=n_threads
+            )
+            return counts / ind.shape[1]
         neighbours = self._targets[ind]
         if self.binary_targets_:
             neighbours = np.unpackbits(
                 neighbours, axis=2, count=self.n_outputs_, bitorder="little"
             )
         if w is None:
-            if self.binary_targets_:
-                # Counts of ones are exact integers: dividing them by K gives
-                # the float64 mean bit for bit, without a float64 gather.
-                return neighbours.sum(axis=1) / ind.shape[1]
             return neighbours.astype(np.float64, copy=False).mean(axis=1)
         return np.einsum(
             "qk,qko->qo", w, neighbours.astype(np.float64, copy=False)

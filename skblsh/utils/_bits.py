@@ -252,6 +252,70 @@ def hamming_kneighbors(query_words, words, k, *, n_threads=1):
     return out_d, out_i
 
 
+# Byte value -> its 8 bits spread over the 8 bytes of a uint64, bit i in byte
+# i: adding up to 255 spread rows counts the ones of every bit position in
+# its own byte, 8 positions per addition, and the little-endian bytes of the
+# sums are the counts in ``bitorder="little"`` order.
+_SPREAD = (
+    (np.arange(256, dtype=np.uint64)[:, None] >> np.arange(8, dtype=np.uint64)) & 1
+) @ (np.uint64(1) << (8 * np.arange(8, dtype=np.uint64)))
+
+
+@njit(nogil=True, cache=True)
+def _count_kernel(packed, ind, spread, out):
+    n_bytes = packed.shape[1]
+    k = ind.shape[1]
+    lanes = np.empty(n_bytes, dtype=np.uint64)
+    for q in range(ind.shape[0]):
+        for start in range(0, k, 255):  # a byte lane holds counts up to 255
+            lanes[:] = 0
+            for t in range(start, min(k, start + 255)):
+                row = packed[ind[q, t]]
+                for b in range(n_bytes):
+                    lanes[b] += spread[row[b]]
+            for b in range(n_bytes):
+                v = lanes[b]
+                for i in range(8):
+                    out[q, 8 * b + i] += (v >> np.uint64(8 * i)) & np.uint64(255)
+
+
+def count_ones(packed, ind, n_outputs, *, n_threads=1):
+    """Per query, how many of its neighbours have each packed bit set.
+
+    Parameters
+    ----------
+    packed : ndarray of shape (n_samples, n_bytes), dtype=uint8
+        Rows of bits packed with ``bitorder="little"``.
+    ind : ndarray of shape (n_queries, k), dtype=int
+        Row indices of each query's neighbours.
+    n_outputs : int
+        Number of bits per row, ``<= 8 * n_bytes``.
+    n_threads : int, default=1
+        Threads over contiguous blocks of queries.
+
+    Returns
+    -------
+    counts : ndarray of shape (n_queries, n_outputs), dtype=int64
+        ``unpackbits(packed[ind], axis=2).sum(axis=1)``, without unpacking.
+    """
+    packed = np.ascontiguousarray(packed, dtype=np.uint8)
+    ind = np.ascontiguousarray(ind, dtype=np.int64)
+    out = np.zeros((len(ind), 8 * packed.shape[1]), dtype=np.int64)
+    n_threads = max(1, min(int(n_threads), len(ind) // 256))
+    bounds = np.linspace(0, len(ind), n_threads + 1).astype(int)
+
+    def run(i):
+        a, b = bounds[i], bounds[i + 1]
+        _count_kernel(packed, ind[a:b], _SPREAD, out[a:b])
+
+    if n_threads == 1:
+        run(0)
+    else:
+        with ThreadPoolExecutor(n_threads) as pool:
+            list(pool.map(run, range(n_threads)))
+    return out[:, :n_outputs]
+
+
 def warm_up():
     """Compile the kernels (or load them from numba's on-disk cache).
 
@@ -264,4 +328,5 @@ def warm_up():
     start = time.perf_counter()
     words = np.zeros((2, 1), dtype=np.uint64)
     hamming_kneighbors(words, words, 1)
+    count_ones(np.zeros((1, 1), dtype=np.uint8), np.zeros((1, 1), dtype=np.int64), 1)
     return time.perf_counter() - start
