@@ -44,8 +44,10 @@ RandomLSH and BoostedLSH: same projections, intercepts and codes).
 
 Size: 30 utterances per speaker at most, each training utterance mixed with
 2 noise types; 30 test mixtures per seed and protocol drawn from the test
-split (``--n-eval``); seeds 0-4. STOI is NaN, and left out of the STOI
-gains, for a test utterance too short for it (under 30 non-silent frames).
+split (``--n-eval``); seeds 0-4. The default run took 26 minutes on 2 cores
+shared with other jobs (BoostedLSH fit at L=150: about 70 s per split). STOI
+is NaN, and left out of the STOI gains, for a test utterance too short for
+it (under 30 non-silent frames).
 
 Settings of BoostedLSH were chosen with ``--split validation``, which never
 touches the test mixtures: training and evaluation both come from the
