@@ -381,30 +381,30 @@ def report(args, rows, timing, protocol):
             f"\n{metric} (mean over utterances); gain = paired difference vs "
             "random at the same L, mean ± s.e. (share of utterances improved)"
         )
-        print(f"{'method':<22}" + "".join(f"{'L=' + str(L):>{width}}" for L in Ls))
+        print(f"{'method':<28}" + "".join(f"{'L=' + str(L):>{width}}" for L in Ls))
         for name in ("random", "pca", "blsh-paper", "blsh-spectral", "blsh"):
             if not has(name, Ls[0]):
                 continue
             print(
-                f"{name:<22}"
+                f"{name:<28}"
                 + "".join(
                     f"{np.nanmean(get(metric, name, L)):>{width}.{digits}f}" for L in Ls
                 )
             )
             if name != "random":
                 print(
-                    f"{'  gain vs random':<22}"
+                    f"{'  gain vs random':<28}"
                     + gains(metric, name, "random", digits, width)
                 )
         if has("pca", Ls[0]):
             print(
-                f"{'blsh gain vs pca':<22}"
+                f"{'blsh gain vs pca':<28}"
                 + gains(metric, "blsh", "pca", digits, width)
             )
         if has("blsh@1%", Ls[0]):
             print("Budgets (same utterances):")
             print(
-                f"{'blsh@1%':<22}"
+                f"{'blsh@1%':<28}"
                 + "".join(
                     f"{np.nanmean(get(metric, 'blsh@1%', L)):>{width}.{digits}f}"
                     for L in Ls
@@ -422,16 +422,16 @@ def report(args, rows, timing, protocol):
                 if not (has(name, Ls[0]) or has(name, 0)):
                     continue
                 print(
-                    f"{name + ' vs ' + ref:<22}"
+                    f"{name + ' vs ' + ref:<28}"
                     + gains(metric, name, ref, digits, width)
                 )
         for name in ("knn-stft@1%", "knn-stft@10%", "knn-stft@100%"):
             if has(name, 0):
                 print(
-                    f"{name:<22}{np.nanmean(get(metric, name, 0)):>{width}.{digits}f}"
+                    f"{name:<28}{np.nanmean(get(metric, name, 0)):>{width}.{digits}f}"
                 )
         for name in ("oracle", "mixture"):
-            print(f"{name:<22}{np.nanmean(get(metric, name, 0)):>{width}.{digits}f}")
+            print(f"{name:<28}{np.nanmean(get(metric, name, 0)):>{width}.{digits}f}")
     print("\nSearch time for the evaluation frames (s, last seed):")
     if (protocol, "knn-stft@10%", 0) in timing:
         print(f"  knn-stft@10%: {timing[(protocol, 'knn-stft@10%', 0)]:.2f} s")
