@@ -20,7 +20,6 @@ beside the same clustering on the float pixels.
 import os
 
 import matplotlib.pyplot as plt
-import numpy as np
 from sklearn.cluster import SpectralClustering
 from sklearn.datasets import load_digits
 from sklearn.manifold import Isomap

@@ -6,8 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from skblsh.codes import as_words, pack_bits, unpack_bits
-from skblsh.utils._bits import hamming_kneighbors
 from skblsh.neighbors._mih import MultiIndexHashingIndex, _plan, _table_bytes
+from skblsh.utils._bits import hamming_kneighbors
 
 N_BITS = [8, 20, 32, 45, 64, 128, 150]
 KINDS = ["random", "duplicates", "clustered"]

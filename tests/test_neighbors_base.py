@@ -256,4 +256,6 @@ def test_partial_fit_and_self_queries_on_every_index(algorithm):
     for row, (ed, ei) in enumerate(
         brute_radius(exclude_self(brute_distances(F, F)), 5)
     ):
-        assert_array_equal(G.indices[G.indptr[row] : G.indptr[row + 1]], ei)
+        span = slice(G.indptr[row], G.indptr[row + 1])
+        assert_array_equal(G.indices[span], ei)
+        assert_array_equal(G.data[span], ed)
