@@ -360,6 +360,21 @@ def mean_table(rows, systems, snrs, rtf, fit_time):
     return "\n".join(lines)
 
 
+def undefined_note(rows):
+    """Which utterances STOI / PESQ is undefined on (too little speech)."""
+    notes = []
+    for metric, label in METRICS:
+        bad = {(r["split"], r["utterance"]) for r in rows if not np.isfinite(r[metric])}
+        if bad:
+            notes.append(f"{label} on {len(bad)}")
+    if not notes:
+        return "Every metric is defined on every utterance."
+    return (
+        f"Undefined (too little speech; left out of that metric's means): "
+        f"{', '.join(notes)} utterance(s)."
+    )
+
+
 def snrs_text(snrs):
     return " / ".join(f"{s:+g}" if s else "0" for s in snrs)
 
@@ -491,6 +506,7 @@ def main():
         f"= mean seconds per split, dictionary <= {args.dictionary_frames} frames."
     )
     print(mean_table(rows, systems, args.snrs, rtf, fit_time))
+    print(undefined_note(rows))
     for reference in ("mixture", "boosted-lsh"):
         if "default" in systems and reference in systems:
             print(
