@@ -44,7 +44,7 @@ Usage::
 
     python benchmarks/bench_peers.py --quick     # ~2 min smoke run
     python benchmarks/bench_peers.py --plot docs/_static/peers/sdr_vs_stoi.png \\
-        --csv peers.csv                          # 5 splits x 32 utterances, ~40 min
+        --csv peers.csv                          # 5 splits x 32 utterances, ~30 min
 """
 
 import argparse
