@@ -114,6 +114,7 @@ CONFIGURATIONS = [
     BoostedLSH(n_bits=8, segment_size=40, n_segments=2),
     BoostedLSH(n_bits=5, segment_size=40, n_segments=2, init="random", n_steps=3),
     BoostedLSH(n_bits=4, segment_size=40, n_segments=1, n_steps=2, loss="squared"),
+    BoostedLSH(n_bits=10, segment_size=40, n_segments=2, init="itq", n_components=3),
     HammingNearestNeighbors(n_neighbors=3),
     HammingNearestNeighbors(n_neighbors=3, algorithm="brute"),
     HammingNearestNeighbors(n_neighbors=3, algorithm="mih"),

@@ -12,6 +12,7 @@ from ._base import BaseLSH, median_intercepts, random_directions
 from ._boosting import (
     Segment,
     boost,
+    itq_rotation,
     kernel_similarity,
     median_distance,
     median_intercept,
@@ -67,13 +68,23 @@ class BoostedLSH(BaseLSH):
     loss : {"cross_entropy", "squared"}, default="cross_entropy"
         Weak-learner loss between the relaxed bit SSM and ``T``: pair-weighted
         binary cross-entropy (the authors' choice) or squared error.
-    init : {"spectral", "random"}, default="spectral"
+    init : {"spectral", "random", "itq"}, default="spectral"
         Initial projection of each bit. ``"random"`` draws a Gaussian
         direction (the paper's algorithm). ``"spectral"`` takes the top
         eigenvector of ``Xc^T (W * (t - R)) Xc`` summed over segments, where
         ``t = 2T - 1`` and ``R`` is the beta-weighted vote of the bits learned
         so far in the +/-1 domain: the direction whose bit products best
-        explain what earlier bits left unexplained.
+        explain what earlier bits left unexplained. ``"itq"`` starts from
+        iterative quantisation [2]_: the first ``k`` bits, ``k`` the smaller
+        of the learned bits and of ``n_components`` (or ``n_features``), are
+        the top ``k`` principal directions of the segments' rows rotated by
+        ITQ (50 iterations from a random rotation), median thresholds, kept
+        as they are (no Adam steps); they re-weight the pairs like any bit
+        and the following bits are spectral ones. With ``n_components >=
+        n_bits`` every bit is an ITQ bit. Unlike the other inits, the first
+        ``L`` bits of a longer code are not the ``L``-bit model.
+
+        .. versionadded:: 0.2
     shrinkage : float in [0, 1], default=0.7
         Shrinkage of each spectral direction toward a random one: with the
         unit eigenvector ``u`` and a unit Gaussian direction ``g`` drawn for
@@ -185,10 +196,21 @@ class BoostedLSH(BaseLSH):
     SSM error of the defaults (within 0.001 at L = 16, 32, 64) with 5-8x
     faster fits; its effect on denoising has not been measured.
 
+    On the same validation split, ``init="itq", n_components=128,
+    shrinkage=0`` (every bit an ITQ bit up to L = 128) scores 0.610, 0.659,
+    0.685, 0.698 at L = 16, 32, 64, 128, against 0.584, 0.646, 0.678, 0.698
+    for ``n_components=32, shrinkage=0`` and 0.595, 0.631, 0.654, 0.678 for
+    faiss' ITQ; a numpy ITQ of all the rows scores 0.618, 0.654, 0.683,
+    0.701, so the gain is ITQ's, not boosting's. Boosted bits after 32 ITQ
+    bits (``n_components=32``) scored 0.006 below more ITQ bits at L = 64
+    and 128 (seed 0).
+
     References
     ----------
     .. [1] S. Kim, H. Yang and M. Kim, "Boosted Locality Sensitive Hashing:
        Discriminative Binary Codes for Source Separation", ICASSP 2020.
+    .. [2] Y. Gong and S. Lazebnik, "Iterative Quantization: A Procrustean
+       Approach to Learning Binary Codes", CVPR 2011.
 
     Examples
     --------
@@ -209,7 +231,7 @@ class BoostedLSH(BaseLSH):
         "n_steps": [Interval(Integral, 0, None, closed="left"), StrOptions({"auto"})],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "loss": [StrOptions({"cross_entropy", "squared"})],
-        "init": [StrOptions({"spectral", "random"})],
+        "init": [StrOptions({"spectral", "random", "itq"})],
         "shrinkage": [Interval(Real, 0, 1, closed="both")],
         "similarity": [StrOptions({"input", "target", "euclidean"})],
         "bandwidth": [
@@ -316,8 +338,18 @@ class BoostedLSH(BaseLSH):
         # left the residual unchanged, and the small re-weighting of a weak
         # accepted bit barely moves it, so they are excluded from then on.
         spent = []
+        itq = None
+        if self.init == "itq":
+            itq = self._itq_directions(segments, min(n_learned, n_work), rng)
         for bit in range(n_learned):
-            w, u, b[bit], self.loss_curve_[bit] = self._fit_bit(segments, rng, spent)
+            if itq is not None and bit < len(itq):
+                w, u = itq[bit], None
+                b[bit] = median_intercept(segments, w) if self.fit_intercept else 0.0
+                self.loss_curve_[bit] = np.nan
+            else:
+                w, u, b[bit], self.loss_curve_[bit] = self._fit_bit(
+                    segments, rng, spent
+                )
             P[bit] = w
             self.errors_[bit], self.bit_weights_[bit] = boost(
                 segments, w, b[bit], self.bit_weights_[:bit].sum()
@@ -363,6 +395,13 @@ class BoostedLSH(BaseLSH):
         n_perms = -(-n_segments * size // n_samples)
         order = np.concatenate([rng.permutation(n_samples) for _ in range(n_perms)])
         return [order[i * size : (i + 1) * size] for i in range(n_segments)]
+
+    def _itq_directions(self, segments, n_directions, rng):
+        """ITQ-rotated top principal directions of the segments' rows, as rows."""
+        Z = np.concatenate([seg.X for seg in segments]).astype(np.float64)
+        Z -= Z.mean(axis=0)
+        E = principal_basis(Z, n_directions)
+        return (E @ itq_rotation(Z @ E, rng)).T
 
     def _init_direction(self, segments, rng, spent):
         """The bit's initial direction and its spectral part (None if random)."""

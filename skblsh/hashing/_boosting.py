@@ -3,7 +3,8 @@
 Target similarities, the optional principal pre-projection, fixed segments of
 rows with the boosting state of their pairs (:mod:`._pairs`), the weak
 learner (a residual spectral direction, optionally refined by Adam on the
-pair-weighted loss) and the AdaBoost pair re-weighting. Kept apart from the
+pair-weighted loss), the ITQ rotation of ``init="itq"`` and the AdaBoost
+pair re-weighting. Kept apart from the
 estimator so that ``_boosted.py`` reads as the public API.
 """
 
@@ -33,6 +34,35 @@ def principal_basis(X, n_components):
     _, V = eigh(X.T @ X, subset_by_index=[n_features - n_components, n_features - 1])
     V = V[:, ::-1]
     return V * np.sign(V[np.argmax(np.abs(V), axis=0), np.arange(n_components)])
+
+
+def itq_rotation(V, rng, n_iter=50):
+    """Rotation of iterative quantisation (Gong & Lazebnik, CVPR 2011).
+
+    Alternates the codes ``B = sign(V R)`` and the orthogonal Procrustes
+    rotation ``R`` minimising ``||B - V R||``, from a random rotation.
+
+    Parameters
+    ----------
+    V : ndarray of shape (n_samples, n_bits)
+        Centred principal coordinates, one column per bit.
+    rng : numpy.random.RandomState
+        Source of the initial rotation.
+    n_iter : int, default=50
+        Alternations (the paper's count).
+
+    Returns
+    -------
+    R : ndarray of shape (n_bits, n_bits)
+        Orthogonal matrix; the bits are ``V @ R > 0``.
+    """
+    n = V.shape[1]
+    R = np.linalg.qr(rng.standard_normal((n, n)))[0]
+    for _ in range(n_iter):
+        B = np.where(V @ R >= 0, 1.0, -1.0)
+        U, _, Wt = np.linalg.svd(V.T @ B)
+        R = U @ Wt
+    return R
 
 
 def target_similarity(F):
