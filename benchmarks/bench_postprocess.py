@@ -49,6 +49,7 @@ OPTIONS = {
     "floor 0.3": {"mask_floor": 0.3},
 }
 IRM = "ratio-mask targets (irm)"
+MIXTURE = "unprocessed mixture"
 METRICS = (("sdr", "SDR"), ("stoi", "STOI"), ("pesq_wb", "PESQ-WB"))
 
 
@@ -88,6 +89,8 @@ def run_split(split, groups, args):
         ]
         variants = [(name, fitted["ibm"], p) for name, p in OPTIONS.items()]
         variants.append((IRM, fitted["irm"], {}))
+        report = separation_report(sources, mixtures, mixtures)
+        rows[MIXTURE, snr] = {m: np.asarray(getattr(report, m)) for m, _ in METRICS}
         for name, sep, params in variants:
             saved = sep.get_params(deep=False)
             estimates = sep.set_params(**params).predict(mixtures)
@@ -108,7 +111,7 @@ def merge(parts):
 
 
 def report(rows, snrs):
-    names = list(OPTIONS) + [IRM]
+    names = list(OPTIONS) + [IRM, MIXTURE]
     base = next(iter(OPTIONS))
     for snr in snrs:
         n = len(rows[base, snr]["sdr"])
@@ -137,24 +140,33 @@ def plot(rows, snrs, path):
     import matplotlib.pyplot as plt
 
     names = list(OPTIONS) + [IRM]
-    fig, axes = plt.subplots(1, 2, figsize=(9, 4.2))
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.4))
     markers = "os^v<>DPX*hH"
     for ax, (m, label) in zip(axes, (METRICS[0], METRICS[2]), strict=True):
-        for i, name in enumerate(names):
+        for i, name in enumerate(names + [MIXTURE]):
             xs, ys = [], []
             for snr in snrs:
                 r = rows[name, snr]
                 ok = np.isfinite(r["stoi"]) & np.isfinite(r[m])
                 xs.append(np.mean(r["stoi"][ok]))
                 ys.append(np.mean(r[m][ok]))
-            style = {"color": "black", "zorder": 3} if i == 0 else {}
-            ax.plot(xs, ys, marker=markers[i % len(markers)], label=name, **style)
+            if name == MIXTURE:
+                style = {"color": "grey", "linestyle": "--", "marker": "x"}
+            else:
+                style = {"marker": markers[i % len(markers)]}
+                if i == 0:
+                    style.update(color="black", zorder=3)
+            ax.plot(xs, ys, label=name, **style)
         ax.set_xlabel("STOI")
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
-    axes[0].set_title(f"input SNR {', '.join(f'{s:+g}' for s in snrs)} dB")
-    axes[1].legend(fontsize=7, loc="lower right")
-    fig.tight_layout()
+    fig.suptitle(
+        "Mask options of the default separator, unseen speakers and noises; "
+        f"input SNR {', '.join(f'{s:+g}' for s in snrs)} dB, lower left to upper right",
+        fontsize=9,
+    )
+    fig.legend(*axes[0].get_legend_handles_labels(), fontsize=7, loc="center right")
+    fig.subplots_adjust(right=0.77, wspace=0.3)
     fig.savefig(path, dpi=110)
     print(f"wrote {path}")
 
