@@ -44,7 +44,7 @@ Usage::
     python benchmarks/bench_search.py [--quick] [--n-jobs 2] [--k 10]
         [--bits 16 32 150] [--sizes 100000 1000000] [--part kernel]
     nice -n 10 python benchmarks/bench_search.py --part scaling \\
-        --plot docs/_static/scaling/queries_vs_n.png --cache /tmp/codes
+        --plot docs/_static/scaling/queries_vs_n.png --cache .codes_cache
 """
 
 import os
