@@ -8,12 +8,25 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+from threadpoolctl import threadpool_limits
 
 SHARED = Path(__file__).resolve().parents[1] / ".." / "shared"
 CORPUS = Path(os.environ.get("SKBLSH_CORPUS", SHARED / "corpus")).resolve()
 EXTRA_CORPUS = Path(
     os.environ.get("SKBLSH_EXTRA_CORPUS", SHARED / "corpus-extra")
 ).resolve()
+
+
+@pytest.fixture(scope="module")
+def one_blas_thread():
+    """One BLAS thread for a module's tests.
+
+    The 2 cores are shared with other jobs; OpenBLAS threads spin-waiting
+    under oversubscription made BoostedLSH's 513x513 eigh ~100x slower and
+    one 1024x1024 factorisation 30x slower.
+    """
+    with threadpool_limits(1):
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -18,7 +18,6 @@ from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import normalize
 from sklearn.utils._param_validation import InvalidParameterError
-from threadpoolctl import threadpool_limits
 
 from skblsh import BoostedLSH, RandomLSH
 from skblsh.codes import check_codes as _check_codes
@@ -28,12 +27,7 @@ from skblsh.utils._sklearn import get_chunk_n_rows
 SEEDS = [0, 1, 2]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_blas_thread():
-    # The 2 cores are shared with other jobs; OpenBLAS threads spin-waiting
-    # under oversubscription made BoostedLSH's 513x513 eigh ~100x slower.
-    with threadpool_limits(1):
-        yield
+pytestmark = pytest.mark.usefixtures("one_blas_thread")
 
 
 def _brute_hamming(A, B, n_bits):
@@ -230,7 +224,7 @@ def test_fitted_hyperplanes_take_the_dtype_of_X(digits, est):
 
 # Packed codes of the first 16 held-out digits (hex of the bytes), recorded
 # with the implementation of commit 8d72b97 (before the hashers shared one
-# fit); one BLAS thread (see _one_blas_thread).
+# fit); one BLAS thread (see conftest.one_blas_thread).
 RECORDED_CODES = {
     "random": (
         "417a00446e004f52039167024f500d76c1092caf0cbe51038c2e02473e0d208d"

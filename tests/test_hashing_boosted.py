@@ -16,7 +16,6 @@ from sklearn.model_selection import train_test_split
 from sklearn.neighbors import NearestNeighbors
 from sklearn.preprocessing import normalize
 from sklearn.utils._param_validation import InvalidParameterError
-from threadpoolctl import threadpool_limits
 
 from skblsh import BoostedLSH, HammingNearestNeighbors, RandomLSH
 from skblsh.codes import unpack_bits
@@ -25,12 +24,7 @@ from skblsh.metrics import mean_average_precision_at_k
 SEEDS = [0, 1, 2]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_blas_thread():
-    # The 2 cores are shared with other jobs; OpenBLAS threads spin-waiting
-    # under oversubscription made BoostedLSH's 513x513 eigh ~100x slower.
-    with threadpool_limits(1):
-        yield
+pytestmark = pytest.mark.usefixtures("one_blas_thread")
 
 
 def _ssm_error(codes, n_bits, X):

@@ -14,7 +14,6 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.model_selection import GridSearchCV, KFold, cross_validate
 from sklearn.utils._param_validation import InvalidParameterError
-from threadpoolctl import threadpool_limits
 
 import skblsh.metrics._bss_eval
 from skblsh.datasets import load_demo
@@ -39,12 +38,7 @@ PAIRS = [
 ]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_blas_thread():
-    # The 2 cores are shared with other jobs; OpenBLAS threads spin-waiting
-    # under oversubscription can make one 1024x1024 factorisation 30x slower.
-    with threadpool_limits(1):
-        yield
+pytestmark = pytest.mark.usefixtures("one_blas_thread")
 
 
 def _first_file(rows, kind, group, min_seconds):
