@@ -272,6 +272,7 @@ def test_edge_cases():
         ({"n_tables": 0}, ValueError, r"n_tables to be an integer in \[1, 16\], got 0"),
         ({"n_tables": 17}, ValueError, "n_tables"),
         ({"n_tables": 2.0}, ValueError, "n_tables"),
+        ({"bit_weights": np.ones(16)}, ValueError, "Expected bit_weights=None"),
     ],
 )
 def test_constructor_errors(kwargs, error, match):

@@ -115,10 +115,7 @@ class HammingNeighborsBase(BaseEstimator):
             else check_bit_weights(self.bit_weights, n_bits)
         )
         self._fit_method = self._check_algorithm(len(X), n_bits)
-        if self._fit_method == "mih":
-            self._index = MultiIndexHashingIndex(X)
-        else:
-            self._index = BruteForceIndex(X, bit_weights=weights)
+        self._index = ALGORITHMS[self._fit_method](X, bit_weights=weights)
         self.n_samples_fit_ = len(X)
         return X, y
 
@@ -360,6 +357,8 @@ class SupervisedNeighborsBase(KNeighborsMixin, HammingNeighborsBase):
     def _weighted_neighbours(self, X):
         """Validated queries' ``(weights or None, distances, indices)``."""
         check_is_fitted(self)
+        # Validated here so that X=None, kneighbors' "the fitted codes, self
+        # excluded", is refused; kneighbors' own check is then a no-copy pass.
         X = validate_codes(self, X, reset=False)
         dist, ind = self.kneighbors(X)
         return neighbour_weights(self.weights, dist), dist, ind

@@ -208,6 +208,10 @@ class MultiIndexHashingIndex:
         (Norouzi et al.'s substrings of ``log2(n_samples)`` bits) among the
         counts whose tables take at most three times the codes' bytes;
         :meth:`add` picks again.
+    bit_weights : None, default=None
+        Only None: substring tables bound plain Hamming distances, not
+        bit-weighted ones. Accepted so that every index of
+        ``skblsh.neighbors`` is built with the same arguments.
 
     Attributes
     ----------
@@ -239,7 +243,12 @@ class MultiIndexHashingIndex:
     ([[1, 1, 2]], [[1, 2, 0]])
     """
 
-    def __init__(self, codes, *, n_bits=None, n_tables=None):
+    def __init__(self, codes, *, n_bits=None, n_tables=None, bit_weights=None):
+        if bit_weights is not None:
+            raise ValueError(
+                "Expected bit_weights=None for multi-index hashing (its substring "
+                "tables bound plain Hamming distances), got bit weights."
+            )
         codes = check_codes(codes, name="codes")
         n_bytes = codes.shape[1]
         if n_bytes == 0:

@@ -29,7 +29,7 @@ class HammingNearestNeighbors(
         ``"mih"`` builds multi-index hashing (Norouzi, Punjani & Fleet):
         substring hash tables probed at growing radii until the k-th
         distance is certified, sublinear on the clustered codes of real data
-        (measured on 64-bit speech codes: 14x the scan at 10 million codes,
+        (measured on 64-bit speech codes: 10-14x the scan at 10 million codes,
         33x at 100 million) for 2.5-2.9x the codes' memory; plain Hamming
         distances only (not ``bit_weights``). ``"auto"`` takes ``"mih"``
         from 1 million codes of up to 32 bits, 2 million up to 64, 3 million

@@ -214,7 +214,7 @@ class MaskingSeparator(BaseEstimator):
             return clone(self.estimator)
         # K=30 (not the paper's 10) chosen on validation splits of unseen
         # speakers and noise types, with the level normalisation and the
-        # mask smoothing above (docs/denoising.rst).
+        # mask smoothing above (docs/user_guide/separator.rst).
         return make_separator_pipeline(
             n_neighbors=30,
             normalize=self.level is None,
