@@ -44,6 +44,7 @@ from skblsh import RandomLSH
 from skblsh.datasets import make_separation_task
 from skblsh.separation import MaskingSeparator, _separator, make_separator_pipeline
 from skblsh.separation._frames import FrameAnalysis
+from skblsh.stft import n_frames as count_frames
 
 
 def best_time(fn, repeat):
@@ -144,7 +145,7 @@ def main():
         max_utterances=20 if args.quick else None,
         random_state=0,
     )
-    train_frames = sum(1 + len(m) // 256 for m in task.mixtures_train)
+    train_frames = sum(count_frames(len(m)) for m in task.mixtures_train)
     fraction = min(1.0, n_dict / train_frames)
     test, total = [], 0.0
     for m in task.mixtures_test:

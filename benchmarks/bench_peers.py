@@ -66,6 +66,7 @@ from skblsh.separation import (
     ideal_binary_mask,
     make_separator_pipeline,
 )
+from skblsh.stft import n_frames as count_frames
 
 SR = 16000
 SHARED = Path(__file__).resolve().parents[1] / ".." / "shared"
@@ -253,7 +254,7 @@ def run_split(split, groups, args, peers):
     speakers = [str(task.speakers_test[i]) for i in index]
     noise_types = [str(task.noise_types_test[i]) for i in index]
     seconds = sum(len(s) for s in sources) / SR
-    n_frames = sum(1 + len(m) // 256 for m in task.mixtures_train)
+    n_frames = sum(count_frames(len(m)) for m in task.mixtures_train)
     fraction = min(1.0, args.dictionary_frames / n_frames)
     print(
         f"\nsplit {split}: test speakers {test_speakers}, noise types "

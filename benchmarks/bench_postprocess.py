@@ -32,6 +32,7 @@ from threadpoolctl import threadpool_limits
 from skblsh.datasets import make_separation_task
 from skblsh.metrics import separation_report
 from skblsh.separation import MaskingSeparator
+from skblsh.stft import n_frames as count_frames
 
 SR = 16000
 # name -> parameters changed on the fitted default separator
@@ -67,7 +68,7 @@ def run_split(split, groups, args):
     index = pick_test(task, args.n_test, np.random.RandomState(split))
     sources = [task.sources_test[i] for i in index]
     noises = [task.noises_test[i] for i in index]
-    n_frames = sum(1 + len(m) // 256 for m in task.mixtures_train)
+    n_frames = sum(count_frames(len(m)) for m in task.mixtures_train)
     fraction = min(1.0, args.dictionary_frames / n_frames)
     fitted = {}
     for target in ("ibm", "irm"):

@@ -13,6 +13,7 @@ from ..datasets import (
 )
 from ..metrics import separation_report
 from ..persistence import save_model
+from ..stft import n_frames
 from ._common import _build_separator, _load_separator, _say, _table
 
 # Options of make_separation_task that `skblsh fit` exposes, with the values
@@ -93,15 +94,18 @@ def _cmd_fit(args):
     mixtures, sources = data.mixtures_train, data.sources_train
     # About as many frames as the dictionary should hold, whatever the amount
     # of training audio: the search speed depends on the dictionary's size.
-    n_frames = sum(1 + len(m) // separator.hop_length for m in mixtures)
+    total = sum(
+        n_frames(len(m), n_fft=separator.n_fft, hop_length=separator.hop_length)
+        for m in mixtures
+    )
     if args.dictionary_fraction is not None:
         separator.set_params(dictionary_fraction=args.dictionary_fraction)
     else:
         separator.set_params(
-            dictionary_fraction=min(1.0, args.dictionary_frames / n_frames)
+            dictionary_fraction=min(1.0, args.dictionary_frames / total)
         )
     _say(
-        f"[skblsh] fitting on {len(mixtures)} training mixtures ({n_frames} "
+        f"[skblsh] fitting on {len(mixtures)} training mixtures ({total} "
         f"frames, keeping {separator.dictionary_fraction:.1%}) in batches of "
         f"{args.batch_size} ...",
         quiet=args.quiet,
