@@ -14,13 +14,26 @@ from sklearn.utils.validation import check_is_fitted
 from ..features import SpectralFeatures
 from ..metrics import sdr_scorer
 from ..stft import stft_frames
-from ..utils._sklearn import HasMethods, Interval, _fit_context
+from ..utils._sklearn import HasMethods, Interval, StrOptions, _fit_context
 from ..utils._validation import check_audio, check_audio_list, check_sample_rate
-from ._frames import ANALYSIS_PARAMS, FrameAnalysis
+from ._frames import ANALYSIS_PARAMS, FrameAnalysis, check_lists
 from ._pipeline import make_separator_pipeline
 from ._postprocess import postprocess_masks
+from ._refine import (
+    MARGIN,
+    TRAIN_FRAMES,
+    MaskRefiner,
+    noise_floor,
+    refine_features,
+    source_groups,
+)
 
 __all__ = ["MaskingSeparator"]
+
+# Folds of the refiner's cross-fitting: each fold's dictionary holds
+# (n - 1) / n of the training frames, close to the final one, so the refiner
+# learns how far to trust masks from a dictionary of nearly the final size.
+_REFINE_FOLDS = 5
 
 
 @dataclass
@@ -38,6 +51,8 @@ class _Block:
     a: int
     Z: np.ndarray
     rows: np.ndarray
+    floor: np.ndarray | None = None
+    level: float = 1.0
 
 
 class MaskingSeparator(BaseEstimator):
@@ -52,10 +67,14 @@ class MaskingSeparator(BaseEstimator):
     2. **estimator**: ``estimator.predict`` maps those rows to masks (in
        ``fit``, the estimator is fitted on them and their ideal masks,
        ``target``, after optional subsampling, ``dictionary_fraction``);
-    3. **post-processing**: masks clipped to [0, 1], averaged over
+    3. **refinement** (``refine``): a small per-bin network, trained on
+       cross-fitted training predictions, turns the estimator's masks and
+       each bin's SNR against the recording's noise floor into the
+       probability that speech dominates the bin (:mod:`._refine`);
+    4. **post-processing**: masks clipped to [0, 1], averaged over
        ``2 * mask_smoothing + 1`` frames, raised to ``mask_exponent`` and
        floored at ``mask_floor``;
-    4. **synthesis**: the mask times the complex STFT, inverted to a
+    5. **synthesis**: the mask times the complex STFT, inverted to a
        waveform of the input's exact length and dtype.
 
     Prediction works through the mixtures in blocks of about ``block_frames``
@@ -107,6 +126,18 @@ class MaskingSeparator(BaseEstimator):
         Dictionary targets: the ideal binary mask ``|S| > |N|`` (the paper;
         stored packed, 1 bit per bin) or the ideal ratio mask
         ``sqrt(|S|^2 / (|S|^2 + |N|^2))``.
+    refine : "auto" or bool, default="auto"
+        Learn the refinement stage in ``fit``: the training recordings are
+        split into two folds of groups (``groups`` of :meth:`fit`; by
+        default, pairs sharing a clean source form a group), each fold is
+        masked by a clone of the estimator fitted on the other, and a
+        10-16-1 network learns the ideal binary mask of (at most 4000
+        frames of) those bins from :func:`._refine.refine_features`.
+        ``"auto"`` refines when ``level="recording"`` (its features need
+        the recording's noise floor and level) and the training pairs form
+        at least two groups. Chosen on validation splits of unseen speakers
+        and noise types: +1.7 dB SDR and +0.03 STOI over the kNN masks
+        alone (docs/user_guide/separator.rst).
     mask_smoothing : int, default=1
         Radius, in frames, of the moving average applied to the predicted
         masks (1: three frames, 48 ms at the default hop).
@@ -129,6 +160,8 @@ class MaskingSeparator(BaseEstimator):
     ----------
     estimator_ : estimator object
         The fitted frame-level regressor (a clone of ``estimator``).
+    refiner_ : MaskRefiner or None
+        The fitted refinement stage, None when ``refine`` did not apply.
     n_frames_ : int
         Number of dictionary frames the estimator was fitted on.
     n_features_in_ : int
@@ -155,6 +188,7 @@ class MaskingSeparator(BaseEstimator):
     _parameter_constraints: dict = {
         "estimator": [HasMethods(["fit", "predict"]), None],
         **{k: v for k, v in ANALYSIS_PARAMS.items()},
+        "refine": ["boolean", StrOptions({"auto"})],
         "mask_smoothing": [Interval(Integral, 0, None, closed="left")],
         "mask_exponent": [Interval(Real, 0, None, closed="neither")],
         "mask_floor": [Interval(Real, 0, 1, closed="left")],
@@ -174,6 +208,7 @@ class MaskingSeparator(BaseEstimator):
         level_time_constant=2.0,
         context=0,
         target="ibm",
+        refine="auto",
         mask_smoothing=1,
         mask_exponent=1.0,
         mask_floor=0.0,
@@ -189,6 +224,7 @@ class MaskingSeparator(BaseEstimator):
         self.level_time_constant = level_time_constant
         self.context = context
         self.target = target
+        self.refine = refine
         self.mask_smoothing = mask_smoothing
         self.mask_exponent = mask_exponent
         self.mask_floor = mask_floor
@@ -236,13 +272,91 @@ class MaskingSeparator(BaseEstimator):
                         f"{self.context}), got n_stacked={step.n_stacked}."
                     )
 
-    def _dictionary(self, mixtures, sources, rng):
-        X, Y, _ = self._analysis().dataset(mixtures, sources)
+    def _subsample(self, X, Y, rng):
         if self.dictionary_fraction < 1.0:
             n_keep = max(1, int(round(self.dictionary_fraction * len(X))))
             keep = np.sort(rng.choice(len(X), size=n_keep, replace=False))
             X, Y = X[keep], Y[keep]
         return X, Y
+
+    def _dictionary(self, mixtures, sources, rng):
+        X, Y, _ = self._analysis().dataset(mixtures, sources)
+        return self._subsample(X, Y, rng)
+
+    def _refine_groups(self, sources, groups):
+        """Groups of the training pairs for the refiner, or None (no refiner)."""
+        auto = self.refine == "auto"
+        if self.refine is False or (auto and self.level != "recording"):
+            return None
+        if self.level != "recording":
+            raise ValueError(
+                f"Expected level='recording' with refine=True (the refiner's "
+                f"features need the whole recording's noise floor and level), "
+                f"got level={self.level!r}. Pass refine=False or 'auto'."
+            )
+        if groups is None:
+            groups = source_groups(sources)
+        else:
+            groups = np.asarray(groups)
+            if groups.ndim != 1 or len(groups) != len(sources):
+                raise ValueError(
+                    f"Expected groups of shape ({len(sources)},), one per "
+                    f"training pair, got shape {groups.shape}."
+                )
+        if len(np.unique(groups)) < 2:
+            if self.refine == "auto":
+                return None
+            raise ValueError(
+                "Expected training pairs of at least 2 groups to cross-fit the "
+                "refiner (refine=True), got 1. Pass more pairs or refine=False."
+            )
+        return groups
+
+    def _fit_refiner(self, mixtures, X, Y, recording, groups, rng):
+        """Cross-fitted raw masks of sampled training frames -> MaskRefiner.
+
+        Only the last step is refitted per fold: the fitted steps before it
+        (the hasher) never see a mask, and what must not leak into a fold's
+        masks is its own dictionary entries.
+        """
+        head, last = _split_last_step(self.estimator_)
+        if head is not None:
+            X = head.transform(X)
+        analysis = self._analysis()
+        names = np.unique(groups)
+        n_folds = min(_REFINE_FOLDS, len(names))
+        fold_of_group = dict(
+            zip(rng.permutation(names), np.arange(len(names)) % n_folds, strict=True)
+        )
+        fold = np.array([fold_of_group[g] for g in groups])[recording]
+        size = min(len(X), TRAIN_FRAMES)
+        picked = np.sort(rng.choice(len(X), size=size, replace=False))
+        starts = np.searchsorted(recording, np.arange(len(mixtures) + 1))
+        threshold = 0.5 if self.target == "ibm" else np.sqrt(0.5)
+        F, labels = [], []
+        for k in range(n_folds):
+            train = np.flatnonzero(fold != k)
+            estimator = clone(last).fit(*self._subsample(X[train], Y[train], rng))
+            mine = picked[fold[picked] == k]
+            chosen = np.unique(recording[mine])
+            # One predict for the fold: its fixed cost would dominate short
+            # recordings one by one.
+            rows = np.concatenate([np.arange(starts[i], starts[i + 1]) for i in chosen])
+            raw_all = self._predict_rows(X[rows], estimator)
+            offset = 0
+            for i in chosen:
+                y, s0, n = mixtures[i], starts[i], starts[i + 1] - starts[i]
+                raw = raw_all[offset : offset + n]
+                offset += n
+                Z = np.abs(stft_frames(y, 0, n, **self._stft))
+                level = float(analysis.scales(y)[0])
+                floor = noise_floor(y, n, **self._stft)
+                for t in mine[recording[mine] == i] - s0:
+                    F.append(refine_features(raw, 0, Z, 0, t, t + 1, n, floor, level))
+                    labels.append(Y[s0 + t] >= threshold)
+        return MaskRefiner(random_state=rng.randint(2**31 - 1)).fit(
+            np.concatenate(F), np.concatenate(labels)
+        )
 
     def _check_fit_params(self, sr):
         if self.hop_length >= self.n_fft:
@@ -253,8 +367,12 @@ class MaskingSeparator(BaseEstimator):
             )
         self._check_sr(sr)
 
+    @property
+    def _stft(self):
+        return dict(n_fft=self.n_fft, hop_length=self.hop_length)
+
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, mixtures, sources, *, sr=None):
+    def fit(self, mixtures, sources, *, sr=None, groups=None):
         """Build the dictionary of frames and masks and fit the estimator.
 
         Parameters
@@ -265,6 +383,11 @@ class MaskingSeparator(BaseEstimator):
             The clean source of each mixture.
         sr : int, default=None
             Sample rate of the audio, checked against ``self.sr`` if given.
+        groups : array-like of shape (n_pairs,), default=None
+            Group of each training pair (e.g. its speaker) for the
+            refiner's cross-fitting: a group's pairs are never masked by an
+            estimator that saw the group. None groups pairs sharing a clean
+            source.
 
         Returns
         -------
@@ -275,21 +398,31 @@ class MaskingSeparator(BaseEstimator):
         estimator = self._make_estimator()
         self._check_estimator(estimator)
         self._rng = check_random_state(self.random_state)
-        X, Y = self._dictionary(mixtures, sources, self._rng)
-        self.estimator_ = estimator.fit(X, Y)
-        self.n_frames_ = len(X)
+        mixtures, sources = check_lists(mixtures, sources, n_fft=self.n_fft)
+        X, Y, recording = self._analysis().dataset(mixtures, sources)
+        groups = self._refine_groups(sources, groups)
+        X_dict, Y_dict = self._subsample(X, Y, self._rng)
+        self.estimator_ = estimator.fit(X_dict, Y_dict)
+        self.n_frames_ = len(X_dict)
+        del X_dict, Y_dict
+        self.refiner_ = None
+        if groups is not None:
+            self.refiner_ = self._fit_refiner(
+                mixtures, X, Y, recording, groups, self._rng
+            )
         self.n_features_in_ = self.n_fft // 2 + 1
         return self
 
     def partial_fit(self, mixtures, sources, *, sr=None):
         """Grow the dictionary with more training pairs, in bounded memory.
 
-        The first call fits like :meth:`fit` (the hasher learns its bits from
-        that first batch); later calls only transform their frames with the
-        fitted steps and append them to the last step, which must have
-        ``partial_fit`` (e.g. :class:`~skblsh.HammingKNeighborsRegressor`):
-        memory then grows with the dictionary (about 73 bytes per frame at
-        64 bits with binary masks), not with the audio seen.
+        The first call fits like :meth:`fit` (the hasher learns its bits and
+        the refiner its weights from that first batch); later calls only
+        transform their frames with the fitted steps and append them to the
+        last step, which must have ``partial_fit`` (e.g.
+        :class:`~skblsh.HammingKNeighborsRegressor`): memory then grows
+        with the dictionary (about 73 bytes per frame at 64 bits with
+        binary masks), not with the audio seen.
 
         Parameters
         ----------
@@ -332,6 +465,11 @@ class MaskingSeparator(BaseEstimator):
         n = analysis.n_frames(len(y))
         scales = analysis.scales(y)
         c, r = self.context, self.mask_smoothing
+        floor, level = None, 1.0
+        if self._refiner() is not None:
+            r += MARGIN
+            floor = noise_floor(y, n, **self._stft)
+            level = float(scales[0])
         for f0 in range(0, n, self.block_frames):
             f1 = min(f0 + self.block_frames, n)
             g0 = max(f0 - self._margins(), 0)
@@ -339,7 +477,7 @@ class MaskingSeparator(BaseEstimator):
             a, b = max(m0 - c, 0), min(m1 + c, n)
             Z = stft_frames(y, a, b, n_fft=self.n_fft, hop_length=self.hop_length)
             rows = analysis.rows(np.abs(Z), a, b, scales, n, m0, m1)
-            yield _Block(index, n, f0, f1, g0, m0, a, Z, rows)
+            yield _Block(index, n, f0, f1, g0, m0, a, Z, rows, floor, level)
 
     def _masked_blocks(self, mixtures):
         """Yield ``(block, Z, mask)`` for frames ``[g0, f1)`` of every block.
@@ -365,9 +503,12 @@ class MaskingSeparator(BaseEstimator):
         start = 0
         for block in blocks:
             stop = start + len(block.rows)
+            block_raw, m0 = raw[start:stop], block.m0
+            if self._refiner() is not None:
+                block_raw, m0 = self._refined(block, block_raw)
             mask = postprocess_masks(
-                raw[start:stop],
-                block.m0,
+                block_raw,
+                m0,
                 block.g0,
                 block.f1,
                 block.n_total,
@@ -378,9 +519,23 @@ class MaskingSeparator(BaseEstimator):
             start = stop
             yield block, block.Z[block.g0 - block.a : block.f1 - block.a], mask
 
-    def _predict_rows(self, rows):
+    def _refiner(self):
+        # Separators saved before the refinement stage existed have none.
+        return getattr(self, "refiner_", None)
+
+    def _refined(self, block, raw):
+        """Refined masks of the frames the block's post-processing reads."""
+        s, n = self.mask_smoothing, block.n_total
+        lo, hi = max(block.g0 - s, 0), min(block.f1 + s, n)
+        F = refine_features(
+            raw, block.m0, np.abs(block.Z), block.a, lo, hi, n, block.floor, block.level
+        )
+        return self.refiner_.predict(F).reshape(hi - lo, -1), lo
+
+    def _predict_rows(self, rows, estimator=None):
         n_bins = self.n_fft // 2 + 1
-        mask = np.asarray(self.estimator_.predict(rows))
+        estimator = self.estimator_ if estimator is None else estimator
+        mask = np.asarray(estimator.predict(rows))
         if mask.shape != (len(rows), n_bins):
             raise ValueError(
                 f"Expected the estimator to predict masks of shape "

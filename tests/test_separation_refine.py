@@ -1,0 +1,154 @@
+"""The refinement stage: features against a direct computation, the network
+against scikit-learn's, and the separator's cross-fitting rules."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+
+from skblsh.datasets import load_demo
+from skblsh.separation import MaskingSeparator, _refine, make_separator_pipeline, stft
+from skblsh.separation._refine import (
+    MaskRefiner,
+    noise_floor,
+    refine_features,
+    source_groups,
+)
+
+
+@pytest.fixture(scope="module")
+def demo():
+    return load_demo(random_state=0)
+
+
+def _direct_features(raw, X, floor, level):
+    """Every feature of every frame from edge-padded whole-recording arrays."""
+
+    def frames(A, r):
+        P = np.concatenate([A[:1].repeat(r, 0), A, A[-1:].repeat(r, 0)])
+        return np.mean([P[o : o + len(A)] for o in range(2 * r + 1)], axis=0)
+
+    def bins(A, r):
+        P = np.concatenate([A[:, :1].repeat(r, 1), A, A[:, -1:].repeat(r, 1)], 1)
+        return np.mean([P[:, o : o + A.shape[1]] for o in range(2 * r + 1)], axis=0)
+
+    m = frames(np.clip(raw, 0, 1), 1)
+    p = np.log10(X**2 / np.maximum(floor, 1e-6 * level) ** 2 + 1e-3)
+    frame = np.log10(np.linalg.norm(X, axis=1) / level + 1e-6)
+    columns = [
+        m,
+        bins(m, 3),
+        frames(m, 2),
+        np.repeat(m.mean(axis=1, keepdims=True), m.shape[1], 1),
+        p,
+        frames(p, 1),
+        bins(frames(p, 1), 3),
+        np.log10(X / level + 1e-6),
+        np.repeat(frame[:, None], m.shape[1], 1),
+        np.repeat(np.linspace(0, 1, m.shape[1])[None], len(m), 0),
+    ]
+    return np.stack([c.ravel() for c in columns], axis=1)
+
+
+def test_refine_features_against_direct_formula():
+    rng = np.random.RandomState(0)
+    n, n_bins = 30, 11
+    raw = rng.rand(n, n_bins) * 1.4 - 0.2
+    X = rng.rand(n, n_bins) + 0.01
+    floor, level = np.percentile(X, 10, axis=0), 0.7
+    expected = _direct_features(raw, X, floor, level)
+    whole = refine_features(raw, 0, X, 0, 0, n, n, floor, level)
+    assert whole.shape == (n * n_bins, _refine.N_FEATURES)
+    assert_allclose(whole, expected, rtol=1e-5, atol=1e-5)
+    # A window [lo, hi) from raw rows [lo - 3, hi + 3) and magnitudes
+    # [lo - 1, hi + 1) (clipped): the rows of the whole computation.
+    for lo, hi in [(0, 5), (4, 19), (25, 30), (29, 30)]:
+        r0, r1 = max(lo - _refine.MARGIN, 0), min(hi + _refine.MARGIN, n)
+        a, b = max(lo - 1, 0), min(hi + 1, n)
+        part = refine_features(raw[r0:r1], r0, X[a:b], a, lo, hi, n, floor, level)
+        assert_array_equal(part, whole[lo * n_bins : hi * n_bins])
+
+
+def test_refiner_network_equals_scikit_learn():
+    rng = np.random.RandomState(0)
+    F = rng.randn(20_000, _refine.N_FEATURES).astype(np.float32) * 3 + 1
+    y = F[:, 0] + 0.5 * F[:, 4] ** 2 > 2
+    refiner = MaskRefiner(random_state=0).fit(F, y)
+    expected = refiner.network_.predict_proba(refiner.scaler_.transform(F))[:, 1]
+    assert_allclose(refiner.predict(F), expected, atol=1e-5)
+    assert np.mean((refiner.predict(F) > 0.5) == y) > 0.9
+    # One class only: a constant, certain answer.
+    constant = MaskRefiner(random_state=0).fit(F, np.ones(len(F), bool))
+    assert np.all(constant.predict(F) > 0.999)
+
+
+def test_noise_floor_is_the_percentile_of_the_frames(monkeypatch):
+    y = np.random.RandomState(0).randn(40_000)
+    mags = np.abs(stft(y))
+    n = len(mags)
+    assert_allclose(
+        noise_floor(y, n, n_fft=1024, hop_length=256),
+        np.percentile(mags, 10, axis=0),
+        rtol=1e-5,
+    )
+    # Long recordings: every step-th frame only, read in blocks.
+    monkeypatch.setattr(_refine, "FLOOR_FRAMES", 20)
+    step = -(-n // 20)
+    assert_allclose(
+        noise_floor(y, n, n_fft=1024, hop_length=256),
+        np.percentile(mags[::step], 10, axis=0),
+        rtol=1e-5,
+    )
+
+
+def test_source_groups_group_pairs_sharing_a_source():
+    a, b = np.arange(5.0), np.ones(5)
+    assert_array_equal(source_groups([a, b, a.copy(), b, -a]), [0, 1, 0, 1, 2])
+
+
+def _pairs(demo, k=6):
+    m = [x.astype(np.float64) for x in demo.mixtures_train[:k]]
+    s = [x.astype(np.float64) for x in demo.sources_train[:k]]
+    return m, s
+
+
+def _sep(**params):
+    pipe = make_separator_pipeline(32, 5, hasher="random", random_state=0)
+    return MaskingSeparator(pipe, random_state=0, **params)
+
+
+def test_refine_auto_follows_the_level_and_the_groups(demo):
+    m, s = _pairs(demo)
+    assert _sep().fit(m, s).refiner_ is not None
+    assert _sep(level=None).fit(m, s).refiner_ is None
+    assert _sep(level="running").fit(m, s).refiner_ is None
+    assert _sep(refine=False).fit(m, s).refiner_ is None
+    # One group: nothing to cross-fit on.
+    assert _sep().fit(m, s, groups=np.zeros(len(m))).refiner_ is None
+
+
+def test_refine_errors_name_the_parameter(demo):
+    m, s = _pairs(demo)
+    with pytest.raises(ValueError, match="level='recording' with refine=True"):
+        _sep(level="running", refine=True).fit(m, s)
+    with pytest.raises(ValueError, match=r"groups of shape \(6,\)"):
+        _sep(refine=True).fit(m, s, groups=[0, 1])
+    with pytest.raises(ValueError, match="at least 2 groups"):
+        _sep(refine=True).fit(m, s, groups=np.zeros(len(m)))
+    with pytest.raises(Exception, match="'refine' parameter"):
+        _sep(refine="yes").fit(m, s)
+
+
+def test_refined_blocked_predict_equals_one_shot(demo):
+    m, s = _pairs(demo)
+    sep = _sep(refine=True, mask_smoothing=2).fit(m, s)
+    x = demo.mixtures_test[0].astype(np.float64)
+    sep.set_params(block_frames=10**6)
+    (expected,) = sep.predict([x])
+    mask = sep.predict_mask(x)
+    for block_frames in (1, 3, 17):
+        sep.set_params(block_frames=block_frames)
+        assert_array_equal(sep.predict([x])[0], expected)
+        assert_array_equal(sep.predict_mask(x), mask)
+    # The refiner changes the masks: this test exercises it.
+    sep.refiner_ = None
+    assert not np.allclose(sep.predict_mask(x), mask)
