@@ -10,8 +10,9 @@ held-out mixtures and reports
   frame-level call per mixture (``predict`` pools the frames of consecutive
   mixtures into blocks of ``block_frames``);
 * the same work split by stage (STFT, level normalisation and context,
-  features, hashing, kNN search, mask averaging, post-processing, masking
-  + iSTFT), the functions of one real ``predict`` call timed in place;
+  features, hashing, kNN search, mask averaging, the refiner's noise floor
+  and network, post-processing, masking + iSTFT), the functions of one
+  real ``predict`` call timed in place;
 * the plain kNN baseline measured in the same run: the same separator with
   ``hasher=None`` (cosine kNN on the 513-dim frames, scikit-learn brute
   force), on a few seconds of the test audio because it is slow;
@@ -75,6 +76,8 @@ class StageTimer:
             ("hashing", steps.get("hash"), "transform"),
             ("search", knn, "kneighbors"),
             ("mask averaging", knn, "_average"),
+            ("noise floor", _separator, "noise_floor"),
+            ("refinement", _separator.MaskingSeparator, "_refined"),
             ("post-processing", _separator, "postprocess_masks"),
             ("mask + iSTFT", _separator.MaskingSeparator, "_overlap_add"),
         ]

@@ -81,9 +81,10 @@ LABELS = {
     "knn-stft": "kNN on |STFT|, cosine, K=10",
     "random-lsh": "RandomLSH(64), K=10",
     "boosted-lsh": "BoostedLSH(64), K=10",
+    "default-knn": "skblsh default without its refiner (refine=False)",
     "default": "skblsh default MaskingSeparator()",
 }
-KNN_SYSTEMS = ("knn-stft", "random-lsh", "boosted-lsh", "default")
+KNN_SYSTEMS = ("knn-stft", "random-lsh", "boosted-lsh", "default-knn", "default")
 
 
 # ----------------------------------------------------------------------
@@ -147,7 +148,7 @@ def load_noisereduce():
 
 
 def make_knn_systems(fraction, seed, quick):
-    """The four kNN separators, unfitted."""
+    """The five kNN separators, unfitted."""
     paper = {"level": None, "mask_smoothing": 0}
     common = {"dictionary_fraction": fraction, "random_state": seed}
     systems = {
@@ -162,14 +163,16 @@ def make_knn_systems(fraction, seed, quick):
         "boosted-lsh": MaskingSeparator(
             make_separator_pipeline(64, 10, random_state=seed), **paper, **common
         ),
+        "default-knn": MaskingSeparator(refine=False, **common),
         "default": MaskingSeparator(**common),
     }
     if quick:  # fewer boosting segments: a smoke run, not a measurement
         systems["boosted-lsh"].set_params(estimator__hash__n_segments=2)
-        default = systems["default"]
-        default.set_params(
-            estimator=default._make_estimator().set_params(hash__n_segments=2)
-        )
+        for name in ("default-knn", "default"):
+            default = systems[name]
+            default.set_params(
+                estimator=default._make_estimator().set_params(hash__n_segments=2)
+            )
     return systems
 
 
@@ -508,7 +511,7 @@ def main():
     )
     print(mean_table(rows, systems, args.snrs, rtf, fit_time))
     print(undefined_note(rows))
-    for reference in ("mixture", "boosted-lsh"):
+    for reference in ("mixture", "boosted-lsh", "default-knn"):
         if "default" in systems and reference in systems:
             print(
                 f"\nPaired gain of the default over {LABELS[reference]}: mean ± "

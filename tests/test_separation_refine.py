@@ -32,8 +32,8 @@ def _direct_features(raw, X, floor, level):
         return np.mean([P[:, o : o + A.shape[1]] for o in range(2 * r + 1)], axis=0)
 
     m = frames(np.clip(raw, 0, 1), 1)
-    p = np.log10(X**2 / np.maximum(floor, 1e-6 * level) ** 2 + 1e-3)
-    frame = np.log10(np.linalg.norm(X, axis=1) / level + 1e-6)
+    p = np.log(X**2 / np.maximum(floor, 1e-6 * level) ** 2 + 1e-3)
+    frame = np.log(np.linalg.norm(X, axis=1) / level + 1e-6)
     columns = [
         m,
         bins(m, 3),
@@ -42,7 +42,7 @@ def _direct_features(raw, X, floor, level):
         p,
         frames(p, 1),
         bins(frames(p, 1), 3),
-        np.log10(X / level + 1e-6),
+        np.log(X / level + 1e-6),
         np.repeat(frame[:, None], m.shape[1], 1),
         np.repeat(np.linspace(0, 1, m.shape[1])[None], len(m), 0),
     ]
@@ -75,6 +75,16 @@ def test_refiner_network_equals_scikit_learn():
     refiner = MaskRefiner(random_state=0).fit(F, y)
     expected = refiner.network_.predict_proba(refiner.scaler_.transform(F))[:, 1]
     assert_allclose(refiner.predict(F), expected, atol=1e-5)
+    # The fused kernel: the same network on features it never stores.
+    n, n_bins = 40, 9
+    raw, X = rng.rand(n, n_bins), rng.rand(n, n_bins) + 0.01
+    floor = np.percentile(X, 10, axis=0)
+    for lo, hi in [(0, n), (5, 12)]:
+        r0, r1 = max(lo - _refine.MARGIN, 0), min(hi + _refine.MARGIN, n)
+        G = refine_features(raw[r0:r1], r0, X, 0, lo, hi, n, floor, 0.3)
+        masks = refiner.predict_masks(raw[r0:r1], r0, X, 0, lo, hi, n, floor, 0.3)
+        assert masks.shape == (hi - lo, n_bins)
+        assert_allclose(masks.ravel(), refiner.predict(G), atol=1e-5)
     assert np.mean((refiner.predict(F) > 0.5) == y) > 0.9
     # One class only: a constant, certain answer.
     constant = MaskRefiner(random_state=0).fit(F, np.ones(len(F), bool))

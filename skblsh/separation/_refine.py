@@ -20,12 +20,16 @@ like the post-processing, so a blocked run reproduces the one-shot one:
 0. ``m``: the raw mask averaged over frames ``t - 1 .. t + 1``;
 1. ``m`` averaged over bins ``f - 3 .. f + 3``; 2. over frames ``t - 2 ..
    t + 2``; 3. over all bins of the frame;
-4. ``p = log10(|X|^2 / N^2 + 1e-3)``, ``N`` the recording's noise floor (per
+4. ``p = log(|X|^2 / N^2 + 1e-3)``, ``N`` the recording's noise floor (per
    bin, the 10th percentile of its magnitudes); 5. ``p`` averaged over
    frames ``t - 1 .. t + 1``; 6. that averaged over bins ``f - 3 .. f + 3``;
-7. ``log10(|X| / level + 1e-6)`` and 8. ``log10(frame norm / level +
-   1e-6)``, ``level`` the recording's level (gain-invariant, like 4-6);
+7. ``log(|X| / level + 1e-6)`` and 8. ``log(frame norm / level + 1e-6)``,
+   ``level`` the recording's level (gain-invariant, like 4-6);
 9. the bin's frequency as a fraction of Nyquist.
+
+The network's inference runs in a numba kernel that builds one frame's
+features at a time and never stores them: at the default settings the whole
+stage costs about as much as the kNN search.
 """
 
 import hashlib
@@ -39,7 +43,13 @@ from sklearn.preprocessing import StandardScaler
 
 from ..stft import stft_frames
 
-__all__ = ["MaskRefiner", "noise_floor", "refine_features", "source_groups"]
+__all__ = [
+    "MaskRefiner",
+    "noise_floor",
+    "noise_floor_of",
+    "refine_features",
+    "source_groups",
+]
 
 #: Raw-mask frames needed beyond each side of the frames being refined.
 MARGIN = 3
@@ -65,7 +75,12 @@ def noise_floor(y, n_frames_total, *, n_fft, hop_length, q=10.0):
         f1 = min(f0 + block, n_frames_total)
         Z = stft_frames(y, f0, f1, n_fft=n_fft, hop_length=hop_length)
         picked.append(np.abs(Z[::step]))
-    return np.percentile(np.concatenate(picked), q, axis=0)
+    return noise_floor_of(np.concatenate(picked), q)
+
+
+def noise_floor_of(magnitudes, q=10.0):
+    """Per-bin ``q``-th percentile of magnitude frames (rows)."""
+    return np.percentile(magnitudes, q, axis=0)
 
 
 def _frame_mean(A, s0, lo, hi, n_total, radius):
@@ -80,15 +95,89 @@ def _frame_mean(A, s0, lo, hi, n_total, radius):
     return out / np.float32(2 * radius + 1)
 
 
-def _bin_mean(A, radius):
-    """Mean over bins ``f - radius .. f + radius``, edges repeated."""
-    c = np.cumsum(
-        np.pad(A, ((0, 0), (radius + 1, radius)), mode="edge"),
-        axis=1,
-        dtype=np.float64,
-    )
-    width = 2 * radius + 1
-    return ((c[:, width:] - c[:, :-width]) / width).astype(np.float32)
+def _inputs(raw, m0, magnitudes, a, lo, hi, n_total, floor, level):
+    """The per-frame arrays the kernels read (see :func:`refine_features`)."""
+    raw = np.clip(raw, 0.0, 1.0).astype(np.float32, copy=False)
+    # m on [lo - 2, hi + 2) (clipped), from which its frame average reads.
+    e0, e1 = max(lo - 2, 0), min(hi + 2, n_total)
+    m = _frame_mean(raw, m0, e0, e1, n_total, 1)
+    floor2 = np.maximum(np.asarray(floor, dtype=np.float64), 1e-6 * level) ** 2
+    # p on [lo - 1, hi + 1) (clipped), for its frame average. Ratios in
+    # float64 (gain-invariant to rounding), logs in float32 (numpy's SIMD).
+    p0, p1 = max(lo - 1, 0), min(hi + 1, n_total)
+    X = magnitudes[p0 - a : p1 - a].astype(np.float64)
+    p = np.log((X * X / floor2 + 1e-3).astype(np.float32))
+    X = X[lo - p0 : hi - p0]
+    rel = np.log((X / level + 1e-6).astype(np.float32))
+    norm = np.sqrt(np.sum(X * X, axis=1))
+    frame = np.log((norm / level + 1e-6).astype(np.float32))
+    return m, e0, p, p0, rel, frame
+
+
+@njit(nogil=True, cache=True)
+def _frame_features(t, lo, n_total, m, e0, p, p0, rel, frame, out):
+    """The (10, n_bins) features of frame ``t`` into ``out``; every sum in a
+    fixed order, so a frame's features do not depend on the block."""
+    n_bins = m.shape[1]
+    mt = m[t - e0]
+    for f in range(n_bins):
+        out[0, f] = mt[f]
+        acc = np.float32(0.0)
+        for o in range(-2, 3):
+            acc += m[min(max(t + o, 0), n_total - 1) - e0, f]
+        out[2, f] = acc / np.float32(5.0)
+        acc = np.float32(0.0)
+        for o in range(-1, 2):
+            acc += p[min(max(t + o, 0), n_total - 1) - p0, f]
+        out[5, f] = acc / np.float32(3.0)
+        out[4, f] = p[t - p0, f]
+        out[7, f] = rel[t - lo, f]
+        out[8, f] = frame[t - lo]
+        out[9, f] = np.float32(f / (n_bins - 1))
+    total = 0.0
+    for f in range(n_bins):
+        total += mt[f]
+    for f in range(n_bins):
+        out[3, f] = np.float32(total / n_bins)
+        a1 = np.float32(0.0)
+        a6 = np.float32(0.0)
+        for k in range(-3, 4):
+            g = min(max(f + k, 0), n_bins - 1)
+            a1 += out[0, g]
+            a6 += out[5, g]
+        out[1, f] = a1 / np.float32(7.0)
+        out[6, f] = a6 / np.float32(7.0)
+
+
+@njit(nogil=True, cache=True)
+def _features_kernel(lo, hi, n_total, m, e0, p, p0, rel, frame, out):
+    for t in range(lo, hi):
+        _frame_features(t, lo, n_total, m, e0, p, p0, rel, frame, out[t - lo])
+
+
+@njit(nogil=True, parallel=True, cache=True)
+def _refine_kernel(lo, hi, n_total, m, e0, p, p0, rel, frame, W1, b1, w2, b2, z):
+    """The network's output logit for every bin of frames ``[lo, hi)``:
+    features of one frame at a time, never stored, the loops over bins
+    innermost (vectorised; each bin's arithmetic independent of the others)."""
+    d, h = W1.shape
+    n_bins = m.shape[1]
+    for t in prange(lo, hi):
+        F = np.empty((d, n_bins), dtype=np.float32)
+        _frame_features(t, lo, n_total, m, e0, p, p0, rel, frame, F)
+        out = z[t - lo]
+        out[:] = b2
+        hidden = np.empty(n_bins, dtype=np.float32)
+        for j in range(h):
+            hidden[:] = b1[j]
+            for i in range(d):
+                w = W1[i, j]
+                for f in range(n_bins):
+                    hidden[f] += F[i, f] * w
+            w = w2[j]
+            for f in range(n_bins):
+                if hidden[f] > 0:
+                    out[f] += hidden[f] * w
 
 
 def refine_features(raw, m0, magnitudes, a, lo, hi, n_total, floor, level):
@@ -98,67 +187,23 @@ def refine_features(raw, m0, magnitudes, a, lo, hi, n_total, floor, level):
     ``[lo - 3, hi + 3)`` clipped to the recording (``MARGIN``);
     ``magnitudes`` the STFT magnitudes of frames ``a, a + 1, ...``, covering
     ``[lo - 1, hi + 1)`` clipped. ``floor`` is :func:`noise_floor` and
-    ``level`` the recording's level (positive).
+    ``level`` the recording's level (positive). Rows run over frames, then
+    bins: the training rows of :class:`MaskRefiner`.
     """
-    raw = np.clip(raw, 0.0, 1.0).astype(np.float32, copy=False)
-    n_bins = raw.shape[1]
-    # m on [lo - 2, hi + 2) (clipped), from which its frame average reads.
-    e0, e1 = max(lo - 2, 0), min(hi + 2, n_total)
-    m_ext = _frame_mean(raw, m0, e0, e1, n_total, 1)
-    m = m_ext[lo - e0 : hi - e0]
-    m_t = _frame_mean(m_ext, e0, lo, hi, n_total, 2)
-    floor2 = np.maximum(np.asarray(floor, dtype=np.float64), 1e-6 * level) ** 2
-    # p on [lo - 1, hi + 1) (clipped), for its frame average.
-    p0, p1 = max(lo - 1, 0), min(hi + 1, n_total)
-    X = magnitudes[p0 - a : p1 - a].astype(np.float64)
-    p_ext = np.log10(X * X / floor2 + 1e-3).astype(np.float32)
-    p = p_ext[lo - p0 : hi - p0]
-    p_t = _frame_mean(p_ext, p0, lo, hi, n_total, 1)
-    X = X[lo - p0 : hi - p0]
-    rel = np.log10(X / level + 1e-6).astype(np.float32)
-    frame = np.log10(np.sqrt(np.sum(X * X, axis=1)) / level + 1e-6).astype(np.float32)
-    shape = m.shape
-    columns = [
-        m,
-        _bin_mean(m, 3),
-        m_t,
-        np.broadcast_to(m.mean(axis=1, keepdims=True), shape),
-        p,
-        p_t,
-        _bin_mean(p_t, 3),
-        rel,
-        np.broadcast_to(frame[:, None], shape),
-        np.broadcast_to(np.linspace(0.0, 1.0, n_bins, dtype=np.float32), shape),
-    ]
-    return np.stack([np.ravel(c) for c in columns], axis=1).astype(np.float32)
-
-
-@njit(nogil=True, parallel=True, cache=True)
-def _forward(F, W1, b1, w2, b2, out):
-    """One-hidden-layer ReLU network with a sigmoid output, row by row (each
-    row's arithmetic is the same however many rows a call gets)."""
-    n, d = F.shape
-    h = W1.shape[1]
-    for r in prange(n):
-        hidden = b1.copy()
-        for i in range(d):
-            x = F[r, i]
-            for j in range(h):
-                hidden[j] += x * W1[i, j]
-        z = b2
-        for j in range(h):
-            if hidden[j] > 0:
-                z += hidden[j] * w2[j]
-        out[r] = 1.0 / (1.0 + np.exp(-z))
+    inputs = _inputs(raw, m0, magnitudes, a, lo, hi, n_total, floor, level)
+    out = np.empty((hi - lo, N_FEATURES, raw.shape[1]), dtype=np.float32)
+    _features_kernel(lo, hi, n_total, *inputs, out)
+    return out.transpose(0, 2, 1).reshape(-1, N_FEATURES)
 
 
 class MaskRefiner:
     """A fitted per-bin mask refiner (see the module docstring).
 
     Training goes through scikit-learn (``StandardScaler`` and
-    ``MLPClassifier``, kept as ``scaler_`` and ``network_``); prediction
-    runs the same network, the scaler folded into its first layer, in a
-    numba kernel whose per-row arithmetic does not depend on the batch, so
+    ``MLPClassifier``, kept as ``scaler_`` and ``network_``); inference
+    runs the same network, the scaler folded into its first layer
+    (``W1_``, ``b1_``, ``w2_``, ``b2_``). :meth:`predict_masks` does it in
+    a kernel whose arithmetic per bin does not depend on the block, so
     blocked and one-shot runs agree exactly.
 
     Parameters
@@ -209,10 +254,19 @@ class MaskRefiner:
         return self
 
     def predict(self, F):
-        """Probability that speech dominates each bin, float64."""
-        out = np.empty(len(F), dtype=np.float32)
-        _forward(np.ascontiguousarray(F), self.W1_, self.b1_, self.w2_, self.b2_, out)
-        return out.astype(np.float64)
+        """Probability that speech dominates each row of features ``F``."""
+        z = np.maximum(F @ self.W1_ + self.b1_, 0) @ self.w2_ + self.b2_
+        return 1.0 / (1.0 + np.exp(-z.astype(np.float64)))
+
+    def predict_masks(self, raw, m0, magnitudes, a, lo, hi, n_total, floor, level):
+        """Refined masks of frames ``[lo, hi)`` (the arguments of
+        :func:`refine_features`), shape ``(hi - lo, n_bins)``, float64."""
+        inputs = _inputs(raw, m0, magnitudes, a, lo, hi, n_total, floor, level)
+        z = np.empty((hi - lo, raw.shape[1]), dtype=np.float32)
+        W = (self.W1_, self.b1_, self.w2_, self.b2_)
+        _refine_kernel(lo, hi, n_total, *inputs, *W, z)
+        # numpy's exp treats every element alike, whatever the array's length.
+        return 1.0 / (1.0 + np.exp(-z.astype(np.float64)))
 
 
 def source_groups(sources):

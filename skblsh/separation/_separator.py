@@ -20,10 +20,12 @@ from ._frames import ANALYSIS_PARAMS, FrameAnalysis, check_lists
 from ._pipeline import make_separator_pipeline
 from ._postprocess import postprocess_masks
 from ._refine import (
+    FLOOR_FRAMES,
     MARGIN,
     TRAIN_FRAMES,
     MaskRefiner,
     noise_floor,
+    noise_floor_of,
     refine_features,
     source_groups,
 )
@@ -466,16 +468,23 @@ class MaskingSeparator(BaseEstimator):
         scales = analysis.scales(y)
         c, r = self.context, self.mask_smoothing
         floor, level = None, 1.0
-        if self._refiner() is not None:
+        refining = self._refiner() is not None
+        # A recording in one block takes its noise floor from that block's
+        # STFT (the same frames noise_floor would read) instead of a second.
+        whole = n <= min(self.block_frames, FLOOR_FRAMES)
+        if refining:
             r += MARGIN
-            floor = noise_floor(y, n, **self._stft)
             level = float(scales[0])
+            if not whole:
+                floor = noise_floor(y, n, **self._stft)
         for f0 in range(0, n, self.block_frames):
             f1 = min(f0 + self.block_frames, n)
             g0 = max(f0 - self._margins(), 0)
             m0, m1 = max(g0 - r, 0), min(f1 + r, n)
             a, b = max(m0 - c, 0), min(m1 + c, n)
             Z = stft_frames(y, a, b, n_fft=self.n_fft, hop_length=self.hop_length)
+            if refining and whole:
+                floor = noise_floor_of(np.abs(Z))
             rows = analysis.rows(np.abs(Z), a, b, scales, n, m0, m1)
             yield _Block(index, n, f0, f1, g0, m0, a, Z, rows, floor, level)
 
@@ -527,10 +536,10 @@ class MaskingSeparator(BaseEstimator):
         """Refined masks of the frames the block's post-processing reads."""
         s, n = self.mask_smoothing, block.n_total
         lo, hi = max(block.g0 - s, 0), min(block.f1 + s, n)
-        F = refine_features(
+        masks = self.refiner_.predict_masks(
             raw, block.m0, np.abs(block.Z), block.a, lo, hi, n, block.floor, block.level
         )
-        return self.refiner_.predict(F).reshape(hi - lo, -1), lo
+        return masks, lo
 
     def _predict_rows(self, rows, estimator=None):
         n_bins = self.n_fft // 2 + 1
