@@ -207,6 +207,11 @@ def main():
     split_total = sum(stages.values())
     print(f"per stage (one pass, {split_total:.3f} s):")
     for name, dt in stages.items():
+        if dt == 0:
+            # e.g. the noise floor of recordings that fit in one block,
+            # taken from that block's STFT.
+            print(f"  {name:<15}  not called")
+            continue
         print(
             f"  {name:<15} {1e3 * dt:8.1f} ms  {100 * dt / split_total:5.1f}%  "
             f"{total / dt:8.0f}x real time"
