@@ -157,3 +157,26 @@ def test_fit_diversity_without_corpus_names_the_options(tmp_path, capsys):
     assert "Expected --corpus with --snr-db -5 10 and --gain-db -3, got none" in err
     assert "--corpus " in err.split("its folder")[1]
     assert not path.exists()
+
+
+def test_fit_first_batch_also_trains_the_refiner(corpora, tmp_path, monkeypatch):
+    # The first batch trains the hasher and the refiner: it holds at least
+    # _FIRST_BATCH mixtures, later ones --batch-size.
+    from skblsh.separation import MaskingSeparator
+
+    sizes = []
+    partial_fit = MaskingSeparator.partial_fit
+
+    def spy(self, mixtures, sources, **kwargs):
+        sizes.append(len(mixtures))
+        return partial_fit(self, mixtures, sources, **kwargs)
+
+    monkeypatch.setattr(MaskingSeparator, "partial_fit", spy)
+    monkeypatch.setattr(skblsh.cli._task, "_FIRST_BATCH", 5)
+    path = tmp_path / "model.joblib"
+    argv = ["-q", "fit", "--corpus", str(corpora[0]), "--batch-size", "2"]
+    assert main([*argv, *MODEL, "-o", str(path)]) == 0
+    n = len(make_separation_task(corpora[0]).mixtures_train)
+    assert n > 7
+    assert sizes == [5] + [2] * ((n - 5) // 2) + [1] * ((n - 5) % 2)
+    assert load_model(path).refiner_ is not None

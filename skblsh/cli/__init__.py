@@ -89,7 +89,8 @@ def _build_parser():
         type=int,
         default=256,
         help="training mixtures per batch; memory holds one batch's frames "
-        "(default 256)",
+        "(default 256; the first batch, which also trains the hasher and the "
+        "refiner, holds at least 1024)",
     )
     p.add_argument("--protocol", choices=["closed", "open"], default="closed")
     p.add_argument(

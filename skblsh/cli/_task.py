@@ -27,6 +27,9 @@ _DIVERSITY = {
 }
 
 
+_FIRST_BATCH = 1024
+
+
 def _range_option(values, name):
     """One number, or a [low, high] pair, from a ``nargs="+"`` option."""
     if values is None or not isinstance(values, list):
@@ -113,10 +116,14 @@ def _cmd_fit(args):
     t0 = time.perf_counter()
     # Batches keep memory to one batch's frames plus the dictionary; the
     # first batch, a random draw of every speaker and noise, trains the
-    # hasher.
+    # hasher and the refiner. The refiner learns from masks of dictionaries
+    # built on half that batch, so it gets at least _FIRST_BATCH mixtures
+    # (about 300 MB of frames): dictionaries nearer the final one's size.
     order = np.random.default_rng(args.random_state).permutation(len(mixtures))
-    for start in range(0, len(order), args.batch_size):
-        batch = order[start : start + args.batch_size]
+    first = max(args.batch_size, _FIRST_BATCH)
+    starts = [0, *range(first, len(order), args.batch_size)]
+    for start, stop in zip(starts, [*starts[1:], len(order)], strict=True):
+        batch = order[start:stop]
         separator.partial_fit([mixtures[i] for i in batch], [sources[i] for i in batch])
     corpora = _corpus_list(args.corpus)
     metadata = {
