@@ -162,3 +162,21 @@ def test_refined_blocked_predict_equals_one_shot(demo):
     # The refiner changes the masks: this test exercises it.
     sep.refiner_ = None
     assert not np.allclose(sep.predict_mask(x), mask)
+
+
+def test_band_weights_count_every_stoi_band_alike():
+    F = np.zeros((513, _refine.N_FEATURES), np.float32)
+    F[:, -1] = np.linspace(0, 1, 513)
+    w = _refine.band_weights(F, 16000)
+    hz = np.linspace(0, 8000, 513)
+    edges = 150.0 * 2.0 ** (np.arange(16) / 3)
+    bands = [
+        (hz >= lo) & (hz < hi) for lo, hi in zip(edges[:-1], edges[1:], strict=True)
+    ]
+    totals = [w[band].sum() for band in bands]
+    assert_allclose(totals, totals[0], rtol=1e-12)
+    # Outside the bands: a fifth of the lowest per-bin weight inside them.
+    outside = (hz < 150) | (hz >= edges[-1])
+    widest = max(band.sum() for band in bands)
+    assert_allclose(w[outside], 0.2 * totals[0] / widest, rtol=1e-12)
+    assert_allclose(w.mean(), 1.0)

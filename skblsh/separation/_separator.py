@@ -358,7 +358,7 @@ class MaskingSeparator(BaseEstimator):
                 for t in mine[recording[mine] == i] - s0:
                     F.append(refine_features(raw, 0, Z, 0, t, t + 1, n, floor, level))
                     labels.append(Y[s0 + t] >= threshold)
-        return MaskRefiner(random_state=rng.randint(2**31 - 1)).fit(
+        return MaskRefiner(sr=self.sr, random_state=rng.randint(2**31 - 1)).fit(
             np.concatenate(F), np.concatenate(labels)
         )
 
