@@ -17,6 +17,14 @@ EXTRA_CORPUS = Path(
 ).resolve()
 
 
+@pytest.fixture(scope="session")
+def demo():
+    """The embedded demo set, split with seed 0."""
+    from skblsh.datasets import load_demo
+
+    return load_demo(random_state=0)
+
+
 @pytest.fixture(scope="module")
 def one_blas_thread():
     """One BLAS thread for a module's tests.

@@ -5,7 +5,6 @@ import pytest
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV, GroupKFold
 
-from skblsh.datasets import load_demo
 from skblsh.metrics import sdr_scorer, separation_report
 from skblsh.separation import (
     MaskingSeparator,
@@ -15,11 +14,6 @@ from skblsh.separation import (
     make_separator_pipeline,
     stft,
 )
-
-
-@pytest.fixture(scope="module")
-def demo():
-    return load_demo(random_state=0)
 
 
 def _fast_boosted(n_bits=64, n_neighbors=10):

@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from skblsh.datasets import load_demo
 from skblsh.separation import MaskingSeparator, _refine, make_separator_pipeline, stft
 from skblsh.separation._refine import (
     MaskRefiner,
@@ -13,11 +12,6 @@ from skblsh.separation._refine import (
     refine_features,
     source_groups,
 )
-
-
-@pytest.fixture(scope="module")
-def demo():
-    return load_demo(random_state=0)
 
 
 def _direct_features(raw, X, floor, level):
