@@ -140,7 +140,7 @@ class MaskingSeparator(BaseEstimator):
         ``"auto"`` refines when ``level="recording"`` (its features need
         the recording's noise floor and level) and the training pairs form
         at least two groups. Chosen on validation splits of unseen speakers
-        and noise types: +1.6 to +1.9 dB SDR and +0.023 to +0.027 STOI over
+        and noise types: +1.9 to +2.2 dB SDR and +0.028 to +0.030 STOI over
         the kNN masks alone (the separator's user guide).
     mask_smoothing : int, default=1
         Radius, in frames, of the moving average applied to the predicted
