@@ -12,10 +12,12 @@ the per-seed mean gains.
 
 Features (``--features``):
 
-- ``default``: the library's default separator (:class:`MaskingSeparator`):
-  magnitude STFT frames divided by their recording's level
-  (``level="recording"``), not L2-normalised, K=30 neighbours, predicted
-  masks averaged over 3 frames (``mask_smoothing=1``), IBM targets;
+- ``default``: the kNN stage of the library's default separator
+  (:class:`MaskingSeparator` with ``refine=False``, as it was chosen before
+  the refinement stage): magnitude STFT frames divided by their recording's
+  level (``level="recording"``), not L2-normalised, K=30 neighbours,
+  predicted masks averaged over 3 frames (``mask_smoothing=1``), IBM
+  targets;
 - ``paper``: the paper's pipeline: per-frame L2-normalised magnitude frames,
   K=10, no smoothing.
 

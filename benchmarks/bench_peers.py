@@ -81,7 +81,7 @@ LABELS = {
     "knn-stft": "kNN on |STFT|, cosine, K=10",
     "random-lsh": "RandomLSH(64), K=10",
     "boosted-lsh": "BoostedLSH(64), K=10",
-    "default-knn": "skblsh default without its refiner (refine=False)",
+    "default-knn": "previous default (refine=False, mask_smoothing=1)",
     "default": "skblsh default MaskingSeparator()",
 }
 KNN_SYSTEMS = ("knn-stft", "random-lsh", "boosted-lsh", "default-knn", "default")
@@ -163,7 +163,7 @@ def make_knn_systems(fraction, seed, quick):
         "boosted-lsh": MaskingSeparator(
             make_separator_pipeline(64, 10, random_state=seed), **paper, **common
         ),
-        "default-knn": MaskingSeparator(refine=False, **common),
+        "default-knn": MaskingSeparator(refine=False, mask_smoothing=1, **common),
         "default": MaskingSeparator(**common),
     }
     if quick:  # fewer boosting segments: a smoke run, not a measurement

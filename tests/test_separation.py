@@ -259,9 +259,9 @@ def test_default_separator_floors_on_unseen_speakers_and_noises(
 ):
     # A reduced leave-groups-out run: 3 utterances per speaker of both
     # corpora, test speakers *and* noise types never seen in training, 0 dB.
-    # The default configuration (level="recording", K=30, refiner, 3-frame
-    # smoothing) against the same without its refiner and against the
-    # paper's (per-frame L2, K=10), fits shortened alike.
+    # The default configuration (level="recording", K=30, refiner, 5-frame
+    # smoothing) against the previous one (no refiner, 3-frame smoothing)
+    # and against the paper's (per-frame L2, K=10), fits shortened alike.
     from skblsh.datasets import make_separation_task
 
     task = make_separation_task(
@@ -277,7 +277,10 @@ def test_default_separator_floors_on_unseen_speakers_and_noises(
             default.set_params(hash__n_segments=3), random_state=0
         ),
         "unrefined": MaskingSeparator(
-            default.set_params(hash__n_segments=3), refine=False, random_state=0
+            default.set_params(hash__n_segments=3),
+            refine=False,
+            mask_smoothing=1,
+            random_state=0,
         ),
         "paper": MaskingSeparator(
             paper.set_params(hash__n_segments=3), level=None, mask_smoothing=0

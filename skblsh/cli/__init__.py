@@ -67,8 +67,8 @@ def _build_parser():
     p.add_argument(
         "--mask-smoothing",
         type=int,
-        default=1,
-        help="radius in frames of the mask's moving average (default 1)",
+        default=2,
+        help="radius in frames of the mask's moving average (default 2)",
     )
     size = p.add_mutually_exclusive_group()
     size.add_argument(

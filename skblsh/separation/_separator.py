@@ -142,9 +142,11 @@ class MaskingSeparator(BaseEstimator):
         at least two groups. Chosen on validation splits of unseen speakers
         and noise types: +1.9 to +2.2 dB SDR and +0.028 to +0.030 STOI over
         the kNN masks alone (the separator's user guide).
-    mask_smoothing : int, default=1
+    mask_smoothing : int, default=2
         Radius, in frames, of the moving average applied to the predicted
-        masks (1: three frames, 48 ms at the default hop).
+        masks (2: five frames, 80 ms at the default hop). Chosen on the
+        validation splits over 1 (the default before the refiner): STOI
+        +0.0014 to +0.0023 at equal SDR.
     mask_exponent : float, default=1.0
         Exponent applied to the (smoothed) masks: above 1 suppresses more.
     mask_floor : float, default=0.0
@@ -213,7 +215,7 @@ class MaskingSeparator(BaseEstimator):
         context=0,
         target="ibm",
         refine="auto",
-        mask_smoothing=1,
+        mask_smoothing=2,
         mask_exponent=1.0,
         mask_floor=0.0,
         dictionary_fraction=1.0,
