@@ -9,7 +9,21 @@ blocked prediction of a long recording reproduces the one-shot one.
 
 import numpy as np
 
-__all__ = ["postprocess_masks"]
+__all__ = ["frame_mean", "postprocess_masks"]
+
+
+def frame_mean(A, s0, lo, hi, n_total, radius, *, dtype=np.float64):
+    """Mean of rows ``t - radius .. t + radius`` (clipped to the recording
+    of ``n_total`` frames) of ``A`` (rows ``s0, s0 + 1, ...``), for ``t``
+    in ``[lo, hi)``."""
+    t = np.arange(lo, hi)
+    out = np.zeros((hi - lo, A.shape[1]), dtype=dtype)
+    # Summed in a fixed order of offsets: one-shot and blocked runs add the
+    # same numbers in the same order.
+    for offset in range(-radius, radius + 1):
+        out += A[np.clip(t + offset, 0, n_total - 1) - s0]
+    out /= out.dtype.type(2 * radius + 1)
+    return out
 
 
 def postprocess_masks(
@@ -23,13 +37,7 @@ def postprocess_masks(
     """
     raw = np.clip(raw, 0.0, 1.0)
     if smoothing:
-        t = np.arange(g0, f1)
-        mask = np.zeros((f1 - g0, raw.shape[1]))
-        # Summed in a fixed order of offsets: one-shot and blocked runs add
-        # the same numbers in the same order.
-        for offset in range(-smoothing, smoothing + 1):
-            mask += raw[np.clip(t + offset, 0, n_total - 1) - m0]
-        mask /= 2 * smoothing + 1
+        mask = frame_mean(raw, m0, g0, f1, n_total, smoothing)
     else:
         mask = raw[g0 - m0 : f1 - m0]
     if exponent != 1.0:

@@ -42,11 +42,11 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.preprocessing import StandardScaler
 
 from ..stft import stft_frames
+from ._postprocess import frame_mean
 
 __all__ = [
     "MaskRefiner",
     "noise_floor",
-    "noise_floor_of",
     "refine_features",
     "source_groups",
 ]
@@ -62,37 +62,24 @@ FLOOR_FRAMES = 4096
 TRAIN_FRAMES = 3000
 
 
-def noise_floor(y, n_frames_total, *, n_fft, hop_length, q=10.0):
+def noise_floor(y, n_frames_total, *, n_fft, hop_length, q=10.0, magnitudes=None):
     """Per-bin ``q``-th percentile of the magnitudes of a recording's frames.
 
     Reads at most ``FLOOR_FRAMES`` frames (every ``step``-th), in blocks, so
-    memory stays bounded however long the recording.
+    memory stays bounded however long the recording. ``magnitudes``, the
+    recording's whole ``|STFT|`` if the caller has it, spares a second STFT
+    when every frame would be read anyway.
     """
     step = max(1, -(-n_frames_total // FLOOR_FRAMES))
+    if magnitudes is not None and step == 1:
+        return np.percentile(magnitudes, q, axis=0)
     picked = []
     block = 512 * step
     for f0 in range(0, n_frames_total, block):
         f1 = min(f0 + block, n_frames_total)
         Z = stft_frames(y, f0, f1, n_fft=n_fft, hop_length=hop_length)
         picked.append(np.abs(Z[::step]))
-    return noise_floor_of(np.concatenate(picked), q)
-
-
-def noise_floor_of(magnitudes, q=10.0):
-    """Per-bin ``q``-th percentile of magnitude frames (rows)."""
-    return np.percentile(magnitudes, q, axis=0)
-
-
-def _frame_mean(A, s0, lo, hi, n_total, radius):
-    """Mean of rows ``t - radius .. t + radius`` (clipped to the recording)
-    of ``A`` (rows ``s0, s0 + 1, ...``) for ``t`` in ``[lo, hi)``."""
-    t = np.arange(lo, hi)
-    out = np.zeros((hi - lo, A.shape[1]), dtype=np.float32)
-    # A fixed order of offsets: blocked and one-shot runs add the same
-    # numbers in the same order.
-    for offset in range(-radius, radius + 1):
-        out += A[np.clip(t + offset, 0, n_total - 1) - s0]
-    return out / np.float32(2 * radius + 1)
+    return np.percentile(np.concatenate(picked), q, axis=0)
 
 
 def _inputs(raw, m0, magnitudes, a, lo, hi, n_total, floor, level):
@@ -100,7 +87,7 @@ def _inputs(raw, m0, magnitudes, a, lo, hi, n_total, floor, level):
     raw = np.clip(raw, 0.0, 1.0).astype(np.float32, copy=False)
     # m on [lo - 2, hi + 2) (clipped), from which its frame average reads.
     e0, e1 = max(lo - 2, 0), min(hi + 2, n_total)
-    m = _frame_mean(raw, m0, e0, e1, n_total, 1)
+    m = frame_mean(raw, m0, e0, e1, n_total, 1, dtype=np.float32)
     floor2 = np.maximum(np.asarray(floor, dtype=np.float64), 1e-6 * level) ** 2
     # p on [lo - 1, hi + 1) (clipped), for its frame average. Ratios in
     # float64 (gain-invariant to rounding), logs in float32 (numpy's SIMD).

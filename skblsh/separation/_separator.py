@@ -20,12 +20,10 @@ from ._frames import ANALYSIS_PARAMS, FrameAnalysis, check_lists
 from ._pipeline import make_separator_pipeline
 from ._postprocess import postprocess_masks
 from ._refine import (
-    FLOOR_FRAMES,
     MARGIN,
     TRAIN_FRAMES,
     MaskRefiner,
     noise_floor,
-    noise_floor_of,
     refine_features,
     source_groups,
 )
@@ -53,6 +51,7 @@ class _Block:
     a: int
     Z: np.ndarray
     rows: np.ndarray
+    magnitudes: np.ndarray | None = None  # |Z|, kept when refining
     floor: np.ndarray | None = None
     level: float = 1.0
 
@@ -354,11 +353,15 @@ class MaskingSeparator(BaseEstimator):
                 y, s0, n = mixtures[i], starts[i], starts[i + 1] - starts[i]
                 raw = raw_all[offset : offset + n]
                 offset += n
-                Z = np.abs(stft_frames(y, 0, n, **self._stft))
+                M = np.abs(stft_frames(y, 0, n, **self._stft))
                 level = float(analysis.scales(y)[0])
-                floor = noise_floor(y, n, **self._stft)
+                floor = noise_floor(y, n, **self._stft, magnitudes=M)
                 for t in mine[recording[mine] == i] - s0:
-                    F.append(refine_features(raw, 0, Z, 0, t, t + 1, n, floor, level))
+                    r0 = max(t - MARGIN, 0)
+                    window = raw[r0 : t + 1 + MARGIN]
+                    F.append(
+                        refine_features(window, r0, M, 0, t, t + 1, n, floor, level)
+                    )
                     labels.append(Y[s0 + t] >= threshold)
         return MaskRefiner(sr=self.sr, random_state=rng.randint(2**31 - 1)).fit(
             np.concatenate(F), np.concatenate(labels)
@@ -474,8 +477,8 @@ class MaskingSeparator(BaseEstimator):
         floor, level = None, 1.0
         refining = self._refiner() is not None
         # A recording in one block takes its noise floor from that block's
-        # STFT (the same frames noise_floor would read) instead of a second.
-        whole = n <= min(self.block_frames, FLOOR_FRAMES)
+        # magnitudes rather than a second STFT.
+        whole = n <= self.block_frames
         if refining:
             r += MARGIN
             level = float(scales[0])
@@ -486,11 +489,13 @@ class MaskingSeparator(BaseEstimator):
             g0 = max(f0 - self._margins(), 0)
             m0, m1 = max(g0 - r, 0), min(f1 + r, n)
             a, b = max(m0 - c, 0), min(m1 + c, n)
-            Z = stft_frames(y, a, b, n_fft=self.n_fft, hop_length=self.hop_length)
+            Z = stft_frames(y, a, b, **self._stft)
+            M = np.abs(Z)
             if refining and whole:
-                floor = noise_floor_of(np.abs(Z))
-            rows = analysis.rows(np.abs(Z), a, b, scales, n, m0, m1)
-            yield _Block(index, n, f0, f1, g0, m0, a, Z, rows, floor, level)
+                floor = noise_floor(y, n, **self._stft, magnitudes=M)
+            rows = analysis.rows(M, a, b, scales, n, m0, m1)
+            M = M if refining else None
+            yield _Block(index, n, f0, f1, g0, m0, a, Z, rows, M, floor, level)
 
     def _masked_blocks(self, mixtures):
         """Yield ``(block, Z, mask)`` for frames ``[g0, f1)`` of every block.
@@ -541,7 +546,15 @@ class MaskingSeparator(BaseEstimator):
         s, n = self.mask_smoothing, block.n_total
         lo, hi = max(block.g0 - s, 0), min(block.f1 + s, n)
         masks = self.refiner_.predict_masks(
-            raw, block.m0, np.abs(block.Z), block.a, lo, hi, n, block.floor, block.level
+            raw,
+            block.m0,
+            block.magnitudes,
+            block.a,
+            lo,
+            hi,
+            n,
+            block.floor,
+            block.level,
         )
         return masks, lo
 
