@@ -1,10 +1,13 @@
 import re
 import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 import soundfile as sf
 
+import skblsh
 from skblsh.cli import main
 from skblsh.datasets import get_demo_path, load_demo
 
@@ -255,3 +258,15 @@ def test_denoise_parallel_options_errors(model_path, speech_inputs, tmp_path, ca
     assert main([*base, str(empty)]) == 1
     err = capsys.readouterr().err
     assert "which is a folder" in err and "1 of 1 files failed" in err
+
+
+@pytest.mark.parametrize("module", ["skblsh", "skblsh.cli"])
+def test_python_dash_m_runs_the_command(module):
+    done = subprocess.run(
+        [sys.executable, "-m", module, "--version"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert skblsh.__version__ in done.stdout
