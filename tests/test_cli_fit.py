@@ -164,11 +164,12 @@ def test_fit_first_batch_also_trains_the_refiner(corpora, tmp_path, monkeypatch)
     # _FIRST_BATCH mixtures, later ones --batch-size.
     from skblsh.separation import MaskingSeparator
 
-    sizes = []
+    sizes, groups = [], []
     partial_fit = MaskingSeparator.partial_fit
 
     def spy(self, mixtures, sources, **kwargs):
         sizes.append(len(mixtures))
+        groups.append(kwargs.get("groups"))
         return partial_fit(self, mixtures, sources, **kwargs)
 
     monkeypatch.setattr(MaskingSeparator, "partial_fit", spy)
@@ -176,7 +177,12 @@ def test_fit_first_batch_also_trains_the_refiner(corpora, tmp_path, monkeypatch)
     path = tmp_path / "model.joblib"
     argv = ["-q", "fit", "--corpus", str(corpora[0]), "--batch-size", "2"]
     assert main([*argv, *MODEL, "-o", str(path)]) == 0
-    n = len(make_separation_task(corpora[0]).mixtures_train)
+    task = make_separation_task(corpora[0])
+    n = len(task.mixtures_train)
     assert n > 7
     assert sizes == [5] + [2] * ((n - 5) // 2) + [1] * ((n - 5) % 2)
     assert load_model(path).refiner_ is not None
+    # Each pair's speaker and noise type reach the refiner's cross-fitting.
+    assert groups[0].shape == (5, 2)
+    assert set(groups[0][:, 0]) <= set(task.speakers_train)
+    assert set(groups[0][:, 1]) <= set(task.noise_types_train)

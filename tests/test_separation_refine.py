@@ -10,6 +10,7 @@ from skblsh.separation._refine import (
     MaskRefiner,
     noise_floor,
     refine_features,
+    refine_folds,
     source_groups,
 )
 
@@ -140,6 +141,44 @@ def test_refine_errors_name_the_parameter(demo):
         _sep(refine=True).fit(m, s, groups=np.zeros(len(m)))
     with pytest.raises(Exception, match="'refine' parameter"):
         _sep(refine="yes").fit(m, s)
+
+
+@pytest.mark.parametrize("n_kinds", [1, 2])
+def test_refine_folds_share_no_group_with_their_targets(n_kinds):
+    rng = np.random.RandomState(0)
+    groups = np.c_[rng.randint(6, size=200), rng.randint(5, size=200)][:, :n_kinds]
+    target, trains = refine_folds(groups, np.random.RandomState(1))
+    assert len(trains) == 2
+    for k, train in enumerate(trains):
+        mine = target == k
+        assert mine.sum() >= 20 and train.sum() >= 20
+        for column in groups.T:
+            assert not set(column[mine]) & set(column[train])
+    if n_kinds == 1:
+        # One kind: every pair is a target once and in the other dictionary.
+        assert_array_equal(np.sort(np.unique(target)), [0, 1])
+        assert_array_equal(trains[0], target == 1)
+    else:
+        # Speaker and noise type in different folds: a target of neither.
+        assert 0 < (target == -1).sum() < len(target)
+
+
+def test_refine_with_speaker_and_noise_groups(demo):
+    m, s = _pairs(demo, k=24)
+    groups = np.c_[demo.speakers_train[:24], demo.noise_types_train[:24]]
+    sep = _sep(refine=True).fit(m, s, groups=groups)
+    assert sep.refiner_ is not None
+    assert not np.allclose(sep.refiner_.W1_, _sep(refine=True).fit(m, s).refiner_.W1_)
+    with pytest.raises(ValueError, match=r"groups of shape \(24,\) or \(24, 2\)"):
+        _sep(refine=True).fit(m, s, groups=np.c_[groups, groups])
+    one_noise = np.c_[groups[:, 0], np.zeros(24)]
+    with pytest.raises(ValueError, match="at least 2 groups in every column"):
+        _sep(refine=True).fit(m, s, groups=one_noise)
+    # "auto" cross-fits on the columns it can, here the speakers alone.
+    auto = _sep().fit(m, s, groups=one_noise).refiner_
+    assert_array_equal(auto.W1_, _sep().fit(m, s, groups=groups[:, 0]).refiner_.W1_)
+    # partial_fit hands its groups to the first fit.
+    assert _sep().partial_fit(m, s, groups=np.zeros((24, 2))).refiner_ is None
 
 
 def test_refined_blocked_predict_equals_one_shot(demo):

@@ -48,6 +48,7 @@ __all__ = [
     "MaskRefiner",
     "noise_floor",
     "refine_features",
+    "refine_folds",
     "source_groups",
 ]
 
@@ -284,3 +285,37 @@ def source_groups(sources):
         key = hashlib.sha1(np.ascontiguousarray(s).view(np.uint8)).hexdigest()
         groups.append(seen.setdefault(key, len(seen)))
     return np.asarray(groups)
+
+
+# Folds of the refiner's cross-fitting. Two beat five on the validation
+# splits (STOI +0.002-0.003, SDR equal; the separator's user guide),
+# although five give dictionaries closer to the final one.
+REFINE_FOLDS = 2
+
+
+def refine_folds(groups, rng):
+    """Cross-fitting folds of the training pairs.
+
+    Each column of ``groups`` (n_pairs, n_kinds) is dealt to the folds in a
+    random order, a group to one fold. A pair is a *target* of fold k when
+    all its groups lie in fold k (else of none: -1); fold k's dictionary
+    holds the pairs none of whose groups lie in fold k, so it shares no
+    group with the fold's targets.
+
+    Returns
+    -------
+    target : ndarray of shape (n_pairs,)
+        Fold whose target each pair is, or -1.
+    train : list of ndarray of bool, shape (n_pairs,)
+        The pairs of each fold's dictionary.
+    """
+    n_folds = min(REFINE_FOLDS, *(len(np.unique(column)) for column in groups.T))
+    folds = np.empty(groups.shape, dtype=np.intp)
+    for k, column in enumerate(groups.T):
+        names = np.unique(column)
+        fold_of = dict(
+            zip(rng.permutation(names), np.arange(len(names)) % n_folds, strict=True)
+        )
+        folds[:, k] = [fold_of[g] for g in column]
+    target = np.where((folds == folds[:, :1]).all(axis=1), folds[:, 0], -1)
+    return target, [~(folds == k).any(axis=1) for k in range(n_folds)]
