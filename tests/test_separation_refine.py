@@ -171,6 +171,8 @@ def test_refine_with_speaker_and_noise_groups(demo):
     assert not np.allclose(sep.refiner_.W1_, _sep(refine=True).fit(m, s).refiner_.W1_)
     with pytest.raises(ValueError, match=r"groups of shape \(24,\) or \(24, 2\)"):
         _sep(refine=True).fit(m, s, groups=np.c_[groups, groups])
+    with pytest.raises(ValueError, match=r"groups of shape \(24,\) or \(24, 2\)"):
+        _sep().fit(m, s, groups=np.empty((24, 0)))
     one_noise = np.c_[groups[:, 0], np.zeros(24)]
     with pytest.raises(ValueError, match="at least 2 groups in every column"):
         _sep(refine=True).fit(m, s, groups=one_noise)

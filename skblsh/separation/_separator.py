@@ -303,7 +303,11 @@ class MaskingSeparator(BaseEstimator):
             groups = np.asarray(groups)
             if groups.ndim == 1:
                 groups = groups[:, None]
-            if groups.ndim != 2 or len(groups) != len(sources) or groups.shape[1] > 2:
+            if (
+                groups.ndim != 2
+                or len(groups) != len(sources)
+                or groups.shape[1] not in (1, 2)
+            ):
                 raise ValueError(
                     f"Expected groups of shape ({len(sources)},) or "
                     f"({len(sources)}, 2), one row per training pair (e.g. its "
