@@ -103,6 +103,12 @@ def test_noise_floor_is_the_percentile_of_the_frames(monkeypatch):
         np.percentile(mags[::step], 10, axis=0),
         rtol=1e-5,
     )
+    # The caller's whole |STFT| gives the blocked reading exactly.
+    whole = np.abs(_refine.stft_frames(y, 0, n, n_fft=1024, hop_length=256))
+    assert_array_equal(
+        noise_floor(y, n, n_fft=1024, hop_length=256, magnitudes=whole),
+        noise_floor(y, n, n_fft=1024, hop_length=256),
+    )
 
 
 def test_source_groups_group_pairs_sharing_a_source():
@@ -197,6 +203,19 @@ def test_refined_blocked_predict_equals_one_shot(demo):
     # The refiner changes the masks: this test exercises it.
     sep.refiner_ = None
     assert not np.allclose(sep.predict_mask(x), mask)
+
+
+def test_refined_long_recording_blocked_equals_one_shot(demo, monkeypatch):
+    # A recording longer than FLOOR_FRAMES: the one-shot run takes the floor
+    # from its block's |STFT|, every step-th frame; the blocked run reads it.
+    m, s = _pairs(demo)
+    sep = _sep(refine=True).fit(m, s)
+    x = demo.mixtures_test[0].astype(np.float64)
+    monkeypatch.setattr(_refine, "FLOOR_FRAMES", 20)
+    sep.set_params(block_frames=10**6)
+    expected = sep.predict_mask(x)
+    sep.set_params(block_frames=17)
+    assert_array_equal(sep.predict_mask(x), expected)
 
 
 def test_band_weights_count_every_stoi_band_alike():

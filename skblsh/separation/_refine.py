@@ -69,11 +69,11 @@ def noise_floor(y, n_frames_total, *, n_fft, hop_length, q=10.0, magnitudes=None
     Reads at most ``FLOOR_FRAMES`` frames (every ``step``-th), in blocks, so
     memory stays bounded however long the recording. ``magnitudes``, the
     recording's whole ``|STFT|`` if the caller has it, spares a second STFT
-    when every frame would be read anyway.
+    (its rows are the frames the blocks would compute, bit for bit).
     """
     step = max(1, -(-n_frames_total // FLOOR_FRAMES))
-    if magnitudes is not None and step == 1:
-        return np.percentile(magnitudes, q, axis=0)
+    if magnitudes is not None:
+        return np.percentile(magnitudes[::step], q, axis=0)
     picked = []
     block = 512 * step
     for f0 in range(0, n_frames_total, block):

@@ -317,7 +317,7 @@ class MaskingSeparator(BaseEstimator):
         too_few = [
             k for k in range(groups.shape[1]) if len(np.unique(groups[:, k])) < 2
         ]
-        if too_few and self.refine != "auto":
+        if too_few and not auto:
             raise ValueError(
                 f"Expected training pairs of at least 2 groups in every column "
                 f"of groups to cross-fit the refiner (refine=True), got 1 in "
