@@ -281,9 +281,8 @@ def run_split(split, groups, args, peers):
 
     fitted, fit_time = {}, {}
     knn = make_knn_systems(fraction, split, args.quick)
-    pair_groups = np.c_[task.speakers_train, task.noise_types_train].astype(str)
     for name in [s for s in args.systems if s in KNN_SYSTEMS]:
-        groups = pair_groups if name == "default" else None
+        groups = task.speaker_noise_train if name == "default" else None
         t0 = time.perf_counter()
         sep = knn[name].fit(task.mixtures_train, task.sources_train, groups=groups)
         fit_time[name] = time.perf_counter() - t0

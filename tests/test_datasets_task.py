@@ -218,6 +218,15 @@ def test_training_options_shape_the_training_set(two_corpora):
     assert {len(m) for m in task.mixtures_test} == {int(0.3 * SR)}
     assert "Training diversity: 2 noise types summed per mixture" in task.DESCR
     assert "SNR [-5, 10] dB" in task.DESCR and "2 corpora pooled" in task.DESCR
+    # The separator's groups: speaker, and the set of summed noise types.
+    assert task.speaker_noise_train.shape == (n, 2)
+    np.testing.assert_array_equal(task.speaker_noise_train[:, 0], task.speakers_train)
+    joined = ["+".join(sorted(row)) for row in task.noise_types_train]
+    assert task.speaker_noise_train[:, 1].tolist() == joined
+    np.testing.assert_array_equal(
+        task.speaker_noise_test,
+        np.c_[task.speakers_test, task.noise_types_test].astype(str),
+    )
 
 
 def test_training_options_need_enough_training_types(two_corpora):

@@ -90,16 +90,6 @@ def _load_task(corpus, kwargs, quiet):
     return make_separation_task(corpora[0] if len(corpora) == 1 else corpora, **kwargs)
 
 
-def _pair_groups(data):
-    """Speaker and noise type of every training pair, for the refiner's
-    cross-fitting: its folds then hold out both, as unseen audio will."""
-    noise = np.asarray(data.noise_types_train).astype(str)
-    if noise.ndim == 2:
-        # Several noise types summed into each mixture: their set is its group.
-        noise = np.array(["+".join(sorted(row)) for row in noise])
-    return np.c_[np.asarray(data.speakers_train).astype(str), noise]
-
-
 def _cmd_fit(args):
     kwargs = _task_kwargs(args)
     data = _load_task(args.corpus, kwargs, args.quiet)
@@ -132,7 +122,8 @@ def _cmd_fit(args):
     order = np.random.default_rng(args.random_state).permutation(len(mixtures))
     first = max(args.batch_size, _FIRST_BATCH)
     starts = [0, *range(first, len(order), args.batch_size)]
-    groups = _pair_groups(data)
+    # Speaker and noise type: the refiner's folds then hold out both.
+    groups = data.speaker_noise_train
     for start, stop in zip(starts, [*starts[1:], len(order)], strict=True):
         batch = order[start:stop]
         separator.partial_fit(

@@ -112,6 +112,15 @@ def _split_closed(groups, speech, noise, clips, test_size, rng):
     return speech_split, pieces
 
 
+def _speaker_noise(speakers, noise_types):
+    """(n, 2) speaker and noise type of each mixture; several noise types
+    summed into a mixture are one group, their sorted names joined by "+"."""
+    noise = np.asarray(noise_types).astype(str)
+    if noise.ndim == 2:
+        noise = np.array(["+".join(sorted(row)) for row in noise])
+    return np.c_[np.asarray(speakers).astype(str), noise]
+
+
 def _range_text(spec, unit=""):
     low, high, drawn = spec
     return f"[{low:g}, {high:g}]{unit}" if drawn else f"{low:g}{unit}"
@@ -258,6 +267,11 @@ def make_separation_task(
             when ``noises_per_mixture > 1``, else (n_mixtures,). In the closed
             protocol a single-clip noise type has the same id in both splits,
             for disjoint parts of the clip.
+        speaker_noise_<split> : ndarray of shape (n_mixtures, 2), dtype=str
+            Speaker and noise type of each mixture (the types summed into a
+            mixture joined by ``"+"``): the ``groups`` to pass to
+            :meth:`~skblsh.separation.MaskingSeparator.fit`, whose refiner
+            then learns from folds that hold out both, as unseen audio will.
         snr_db_<split> : ndarray of shape (n_mixtures,), dtype=float64
             SNR of each mixture.
         utterances_<split> : list of str
@@ -393,6 +407,9 @@ def make_separation_task(
         out[f"groups_{split}"] = utt_of_mix.astype(np.int64)
         out[f"speakers_{split}"] = groups[utt_of_mix]
         out[f"noise_types_{split}"] = groups[noise_rows[mix.noise_index]]
+        out[f"speaker_noise_{split}"] = _speaker_noise(
+            out[f"speakers_{split}"], out[f"noise_types_{split}"]
+        )
         out[f"noise_ids_{split}"] = noise_rows[mix.noise_index]
         out[f"snr_db_{split}"] = mix.snr_db
         out[f"utterances_{split}"] = [names[i] for i in utt_of_mix]

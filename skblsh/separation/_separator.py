@@ -421,7 +421,9 @@ class MaskingSeparator(BaseEstimator):
             speakers nor its noise types, as the separator will at test
             time. On validation splits of unseen speakers and noise types
             that gains +0.2 dB SDR and +0.007 STOI over the default
-            (:ref:`the separator's user guide <refinement>`).
+            (:ref:`the separator's user guide <refinement>`). A task of
+            :func:`~skblsh.datasets.make_separation_task` has them as
+            ``speaker_noise_train``.
 
         Returns
         -------
