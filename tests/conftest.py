@@ -25,6 +25,31 @@ def demo():
     return load_demo(random_state=0)
 
 
+@pytest.fixture
+def demo_pairs(demo):
+    """``demo_pairs(k)``: the demo set's first ``k`` training pairs, float64."""
+
+    def pairs(k=6):
+        mixtures = [x.astype(np.float64) for x in demo.mixtures_train[:k]]
+        sources = [x.astype(np.float64) for x in demo.sources_train[:k]]
+        return mixtures, sources
+
+    return pairs
+
+
+@pytest.fixture
+def small_separator():
+    """``small_separator(**params)``: a seeded MaskingSeparator on a fast
+    RandomLSH(32), K=5 pipeline, for tests of the separator's stages."""
+    from skblsh.separation import MaskingSeparator, make_separator_pipeline
+
+    def make(**params):
+        pipe = make_separator_pipeline(32, 5, hasher="random", random_state=0)
+        return MaskingSeparator(pipe, random_state=0, **params)
+
+    return make
+
+
 @pytest.fixture(scope="module")
 def one_blas_thread():
     """One BLAS thread for a module's tests.

@@ -1,18 +1,11 @@
 """The refinement stage: features against a direct computation, the network
-against scikit-learn's, and the separator's cross-fitting rules."""
+against scikit-learn's, and refined prediction blocked against one-shot."""
 
 import numpy as np
-import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from skblsh.separation import MaskingSeparator, _refine, make_separator_pipeline, stft
-from skblsh.separation._refine import (
-    MaskRefiner,
-    noise_floor,
-    refine_features,
-    refine_folds,
-    source_groups,
-)
+from skblsh.separation import _refine, stft
+from skblsh.separation._refine import MaskRefiner, noise_floor, refine_features
 
 
 def _direct_features(raw, X, floor, level):
@@ -111,87 +104,9 @@ def test_noise_floor_is_the_percentile_of_the_frames(monkeypatch):
     )
 
 
-def test_source_groups_group_pairs_sharing_a_source():
-    a, b = np.arange(5.0), np.ones(5)
-    assert_array_equal(source_groups([a, b, a.copy(), b, -a]), [0, 1, 0, 1, 2])
-
-
-def _pairs(demo, k=6):
-    m = [x.astype(np.float64) for x in demo.mixtures_train[:k]]
-    s = [x.astype(np.float64) for x in demo.sources_train[:k]]
-    return m, s
-
-
-def _sep(**params):
-    pipe = make_separator_pipeline(32, 5, hasher="random", random_state=0)
-    return MaskingSeparator(pipe, random_state=0, **params)
-
-
-def test_refine_auto_follows_the_level_and_the_groups(demo):
-    m, s = _pairs(demo)
-    assert _sep().fit(m, s).refiner_ is not None
-    assert _sep(level=None).fit(m, s).refiner_ is None
-    assert _sep(level="running").fit(m, s).refiner_ is None
-    assert _sep(refine=False).fit(m, s).refiner_ is None
-    # One group: nothing to cross-fit on.
-    assert _sep().fit(m, s, groups=np.zeros(len(m))).refiner_ is None
-
-
-def test_refine_errors_name_the_parameter(demo):
-    m, s = _pairs(demo)
-    with pytest.raises(ValueError, match="level='recording' with refine=True"):
-        _sep(level="running", refine=True).fit(m, s)
-    with pytest.raises(ValueError, match=r"groups of shape \(6,\)"):
-        _sep(refine=True).fit(m, s, groups=[0, 1])
-    with pytest.raises(ValueError, match="at least 2 groups"):
-        _sep(refine=True).fit(m, s, groups=np.zeros(len(m)))
-    with pytest.raises(Exception, match="'refine' parameter"):
-        _sep(refine="yes").fit(m, s)
-
-
-@pytest.mark.parametrize("n_kinds", [1, 2])
-def test_refine_folds_share_no_group_with_their_targets(n_kinds):
-    rng = np.random.RandomState(0)
-    groups = np.c_[rng.randint(6, size=200), rng.randint(5, size=200)][:, :n_kinds]
-    target, trains = refine_folds(groups, np.random.RandomState(1))
-    assert len(trains) == 2
-    for k, train in enumerate(trains):
-        mine = target == k
-        assert mine.sum() >= 20 and train.sum() >= 20
-        for column in groups.T:
-            assert not set(column[mine]) & set(column[train])
-    if n_kinds == 1:
-        # One kind: every pair is a target once and in the other dictionary.
-        assert_array_equal(np.sort(np.unique(target)), [0, 1])
-        assert_array_equal(trains[0], target == 1)
-    else:
-        # Speaker and noise type in different folds: a target of neither.
-        assert 0 < (target == -1).sum() < len(target)
-
-
-def test_refine_with_speaker_and_noise_groups(demo):
-    m, s = _pairs(demo, k=24)
-    groups = np.c_[demo.speakers_train[:24], demo.noise_types_train[:24]]
-    sep = _sep(refine=True).fit(m, s, groups=groups)
-    assert sep.refiner_ is not None
-    assert not np.allclose(sep.refiner_.W1_, _sep(refine=True).fit(m, s).refiner_.W1_)
-    with pytest.raises(ValueError, match=r"groups of shape \(24,\) or \(24, 2\)"):
-        _sep(refine=True).fit(m, s, groups=np.c_[groups, groups])
-    with pytest.raises(ValueError, match=r"groups of shape \(24,\) or \(24, 2\)"):
-        _sep().fit(m, s, groups=np.empty((24, 0)))
-    one_noise = np.c_[groups[:, 0], np.zeros(24)]
-    with pytest.raises(ValueError, match="at least 2 groups in every column"):
-        _sep(refine=True).fit(m, s, groups=one_noise)
-    # "auto" cross-fits on the columns it can, here the speakers alone.
-    auto = _sep().fit(m, s, groups=one_noise).refiner_
-    assert_array_equal(auto.W1_, _sep().fit(m, s, groups=groups[:, 0]).refiner_.W1_)
-    # partial_fit hands its groups to the first fit.
-    assert _sep().partial_fit(m, s, groups=np.zeros((24, 2))).refiner_ is None
-
-
-def test_refined_blocked_predict_equals_one_shot(demo):
-    m, s = _pairs(demo)
-    sep = _sep(refine=True, mask_smoothing=2).fit(m, s)
+def test_refined_blocked_predict_equals_one_shot(demo, demo_pairs, small_separator):
+    m, s = demo_pairs()
+    sep = small_separator(refine=True, mask_smoothing=2).fit(m, s)
     x = demo.mixtures_test[0].astype(np.float64)
     sep.set_params(block_frames=10**6)
     (expected,) = sep.predict([x])
@@ -205,11 +120,13 @@ def test_refined_blocked_predict_equals_one_shot(demo):
     assert not np.allclose(sep.predict_mask(x), mask)
 
 
-def test_refined_long_recording_blocked_equals_one_shot(demo, monkeypatch):
+def test_refined_long_recording_blocked_equals_one_shot(
+    demo, monkeypatch, demo_pairs, small_separator
+):
     # A recording longer than FLOOR_FRAMES: the one-shot run takes the floor
     # from its block's |STFT|, every step-th frame; the blocked run reads it.
-    m, s = _pairs(demo)
-    sep = _sep(refine=True).fit(m, s)
+    m, s = demo_pairs()
+    sep = small_separator(refine=True).fit(m, s)
     x = demo.mixtures_test[0].astype(np.float64)
     monkeypatch.setattr(_refine, "FLOOR_FRAMES", 20)
     sep.set_params(block_frames=10**6)

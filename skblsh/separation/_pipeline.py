@@ -81,3 +81,11 @@ def make_separator_pipeline(
             ("knn", HammingKNeighborsRegressor(n_neighbors)),
         ]
     )
+
+
+def split_last_step(estimator):
+    """``(fitted steps before the last as one transformer or None, last)``."""
+    if isinstance(estimator, Pipeline):
+        head = estimator[:-1] if len(estimator.steps) > 1 else None
+        return head, estimator.steps[-1][1]
+    return None, estimator

@@ -32,7 +32,6 @@ features at a time and never stores them: at the default settings the whole
 stage costs about as much as the kNN search.
 """
 
-import hashlib
 import warnings
 
 import numpy as np
@@ -48,8 +47,6 @@ __all__ = [
     "MaskRefiner",
     "noise_floor",
     "refine_features",
-    "refine_folds",
-    "source_groups",
 ]
 
 #: Raw-mask frames needed beyond each side of the frames being refined.
@@ -58,9 +55,6 @@ N_FEATURES = 10
 # Bounded memory for long recordings: the floor's percentile reads at most
 # this many frames, evenly spread over the recording.
 FLOOR_FRAMES = 4096
-# Bins the refiner is trained on: enough for a 10 -> 16 -> 1 network,
-# small enough to keep ``fit`` within seconds.
-TRAIN_FRAMES = 3000
 
 
 def noise_floor(y, n_frames_total, *, n_fft, hop_length, q=10.0, magnitudes=None):
@@ -276,46 +270,3 @@ def band_weights(F, sr):
     weights = np.full(len(F), 0.2 / max(counts.max(), 1.0))
     weights[inside] = 1.0 / counts[band[inside]]
     return weights / weights.mean()
-
-
-def source_groups(sources):
-    """Group index of every training pair: pairs sharing a clean source."""
-    seen, groups = {}, []
-    for s in sources:
-        key = hashlib.sha1(np.ascontiguousarray(s).view(np.uint8)).hexdigest()
-        groups.append(seen.setdefault(key, len(seen)))
-    return np.asarray(groups)
-
-
-# Folds of the refiner's cross-fitting. Two beat five on the validation
-# splits (STOI +0.002-0.003, SDR equal; the separator's user guide),
-# although five give dictionaries closer to the final one.
-REFINE_FOLDS = 2
-
-
-def refine_folds(groups, rng):
-    """Cross-fitting folds of the training pairs.
-
-    Each column of ``groups`` (n_pairs, n_kinds) is dealt to the folds in a
-    random order, a group to one fold. A pair is a *target* of fold k when
-    all its groups lie in fold k (else of none: -1); fold k's dictionary
-    holds the pairs none of whose groups lie in fold k, so it shares no
-    group with the fold's targets.
-
-    Returns
-    -------
-    target : ndarray of shape (n_pairs,)
-        Fold whose target each pair is, or -1.
-    train : list of ndarray of bool, shape (n_pairs,)
-        The pairs of each fold's dictionary.
-    """
-    n_folds = min(REFINE_FOLDS, *(len(np.unique(column)) for column in groups.T))
-    folds = np.empty(groups.shape, dtype=np.intp)
-    for k, column in enumerate(groups.T):
-        names = np.unique(column)
-        fold_of = dict(
-            zip(rng.permutation(names), np.arange(len(names)) % n_folds, strict=True)
-        )
-        folds[:, k] = [fold_of[g] for g in column]
-    target = np.where((folds == folds[:, :1]).all(axis=1), folds[:, 0], -1)
-    return target, [~(folds == k).any(axis=1) for k in range(n_folds)]

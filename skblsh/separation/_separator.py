@@ -16,18 +16,11 @@ from ..metrics import sdr_scorer
 from ..stft import stft_frames
 from ..utils._sklearn import HasMethods, Interval, StrOptions, _fit_context
 from ..utils._validation import check_audio, check_audio_list, check_sample_rate
+from ._crossfit import check_groups, fit_refiner
 from ._frames import ANALYSIS_PARAMS, FrameAnalysis, check_lists
-from ._pipeline import make_separator_pipeline
+from ._pipeline import make_separator_pipeline, split_last_step
 from ._postprocess import postprocess_masks
-from ._refine import (
-    MARGIN,
-    TRAIN_FRAMES,
-    MaskRefiner,
-    noise_floor,
-    refine_features,
-    refine_folds,
-    source_groups,
-)
+from ._refine import MARGIN, noise_floor
 
 __all__ = ["MaskingSeparator"]
 
@@ -285,108 +278,6 @@ class MaskingSeparator(BaseEstimator):
         X, Y, _ = self._analysis().dataset(mixtures, sources)
         return self._subsample(X, Y, rng)
 
-    def _refine_groups(self, sources, groups):
-        """Groups of the training pairs for the refiner, as a (n_pairs,
-        n_kinds) array, or None (no refiner)."""
-        auto = self.refine == "auto"
-        if self.refine is False or (auto and self.level != "recording"):
-            return None
-        if self.level != "recording":
-            raise ValueError(
-                f"Expected level='recording' with refine=True (the refiner's "
-                f"features need the whole recording's noise floor and level), "
-                f"got level={self.level!r}. Pass refine=False or 'auto'."
-            )
-        if groups is None:
-            groups = source_groups(sources)[:, None]
-        else:
-            groups = np.asarray(groups)
-            if groups.ndim == 1:
-                groups = groups[:, None]
-            if (
-                groups.ndim != 2
-                or len(groups) != len(sources)
-                or groups.shape[1] not in (1, 2)
-            ):
-                raise ValueError(
-                    f"Expected groups of shape ({len(sources)},) or "
-                    f"({len(sources)}, 2), one row per training pair (e.g. its "
-                    f"speaker, or its speaker and noise type), got shape "
-                    f"{groups.shape}."
-                )
-        too_few = [
-            k for k in range(groups.shape[1]) if len(np.unique(groups[:, k])) < 2
-        ]
-        if too_few and not auto:
-            raise ValueError(
-                f"Expected training pairs of at least 2 groups in every column "
-                f"of groups to cross-fit the refiner (refine=True), got 1 in "
-                f"column {too_few[0]}. Pass more pairs or refine=False."
-            )
-        # "auto" cross-fits on the columns that can be (e.g. the speakers of
-        # a corpus with a single noise type), and without a refiner if none.
-        groups = np.delete(groups, too_few, axis=1)
-        return groups if groups.shape[1] else None
-
-    def _fit_refiner(self, mixtures, X, Y, recording, groups, rng):
-        """Cross-fitted raw masks of sampled training frames -> MaskRefiner.
-
-        Only the last step is refitted per fold: the fitted steps before it
-        (the hasher) never see a mask, and what must not leak into a fold's
-        masks is its own dictionary entries.
-        """
-        head, last = _split_last_step(self.estimator_)
-        if head is not None:
-            X = head.transform(X)
-        analysis = self._analysis()
-        target, trains = refine_folds(groups, rng)
-        fold = target[recording]
-        candidates = np.flatnonzero(fold >= 0)
-        size = min(len(candidates), TRAIN_FRAMES)
-        picked = candidates[
-            np.sort(rng.choice(len(candidates), size=size, replace=False))
-        ]
-        starts = np.searchsorted(recording, np.arange(len(mixtures) + 1))
-        threshold = 0.5 if self.target == "ibm" else np.sqrt(0.5)
-        F, labels = [], []
-        for k, train_pairs in enumerate(trains):
-            train = np.flatnonzero(train_pairs[recording])
-            mine = picked[fold[picked] == k]
-            if len(mine) == 0 or len(train) == 0:
-                continue
-            estimator = clone(last).fit(*self._subsample(X[train], Y[train], rng))
-            chosen = np.unique(recording[mine])
-            # One predict for the fold: its fixed cost would dominate short
-            # recordings one by one.
-            rows = np.concatenate([np.arange(starts[i], starts[i + 1]) for i in chosen])
-            raw_all = self._predict_rows(X[rows], estimator)
-            offset = 0
-            for i in chosen:
-                y, s0, n = mixtures[i], starts[i], starts[i + 1] - starts[i]
-                raw = raw_all[offset : offset + n]
-                offset += n
-                M = np.abs(stft_frames(y, 0, n, **self._stft))
-                level = float(analysis.scales(y)[0])
-                floor = noise_floor(y, n, **self._stft, magnitudes=M)
-                for t in mine[recording[mine] == i] - s0:
-                    r0 = max(t - MARGIN, 0)
-                    window = raw[r0 : t + 1 + MARGIN]
-                    F.append(
-                        refine_features(window, r0, M, 0, t, t + 1, n, floor, level)
-                    )
-                    labels.append(Y[s0 + t] >= threshold)
-        if not F:
-            if self.refine != "auto":
-                raise ValueError(
-                    "Expected some training pairs whose groups all fall in one "
-                    "fold, got none: with two columns of groups (speaker, noise "
-                    "type), pass more pairs or refine=False."
-                )
-            return None
-        return MaskRefiner(sr=self.sr, random_state=rng.randint(2**31 - 1)).fit(
-            np.concatenate(F), np.concatenate(labels)
-        )
-
     def _check_fit_params(self, sr):
         if self.hop_length >= self.n_fft:
             raise ValueError(
@@ -436,15 +327,15 @@ class MaskingSeparator(BaseEstimator):
         self._rng = check_random_state(self.random_state)
         mixtures, sources = check_lists(mixtures, sources, n_fft=self.n_fft)
         X, Y, recording = self._analysis().dataset(mixtures, sources)
-        groups = self._refine_groups(sources, groups)
+        groups = check_groups(groups, sources, refine=self.refine, level=self.level)
         X_dict, Y_dict = self._subsample(X, Y, self._rng)
         self.estimator_ = estimator.fit(X_dict, Y_dict)
         self.n_frames_ = len(X_dict)
         del X_dict, Y_dict
         self.refiner_ = None
         if groups is not None:
-            self.refiner_ = self._fit_refiner(
-                mixtures, X, Y, recording, groups, self._rng
+            self.refiner_ = fit_refiner(
+                self, mixtures, X, Y, recording, groups, self._rng
             )
         self.n_features_in_ = self.n_fft // 2 + 1
         return self
@@ -480,7 +371,7 @@ class MaskingSeparator(BaseEstimator):
         if not hasattr(self, "estimator_"):
             return self.fit(mixtures, sources, sr=sr, groups=groups)
         self._check_sr(sr)
-        head, last = _split_last_step(self.estimator_)
+        head, last = split_last_step(self.estimator_)
         if not hasattr(last, "partial_fit"):
             raise TypeError(
                 f"Expected an estimator whose last step has partial_fit (such "
@@ -693,11 +584,3 @@ class MaskingSeparator(BaseEstimator):
         tags.input_tags.two_d_array = False
         tags.non_deterministic = False
         return tags
-
-
-def _split_last_step(estimator):
-    """``(fitted steps before the last as one transformer or None, last)``."""
-    if isinstance(estimator, Pipeline):
-        head = estimator[:-1] if len(estimator.steps) > 1 else None
-        return head, estimator.steps[-1][1]
-    return None, estimator
