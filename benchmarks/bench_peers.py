@@ -243,9 +243,9 @@ def pick_test(task, n_test, rng):
 # one split
 
 
-def timed(fn, *args):
+def timed(fn, *args, **kwargs):
     t0 = time.perf_counter()
-    out = fn(*args)
+    out = fn(*args, **kwargs)
     return out, time.perf_counter() - t0
 
 
@@ -283,9 +283,9 @@ def run_split(split, groups, args, peers):
     knn = make_knn_systems(fraction, split, args.quick)
     for name in [s for s in args.systems if s in KNN_SYSTEMS]:
         groups = task.speaker_noise_train if name == "default" else None
-        t0 = time.perf_counter()
-        sep = knn[name].fit(task.mixtures_train, task.sources_train, groups=groups)
-        fit_time[name] = time.perf_counter() - t0
+        sep, fit_time[name] = timed(
+            knn[name].fit, task.mixtures_train, task.sources_train, groups=groups
+        )
         fitted[name] = sep
         sep.predict(task.mixtures_test[:1])  # warm-up: numba kernels, caches
         print(
