@@ -131,6 +131,22 @@ def test_separator_output_identical_across_n_jobs_and_blocks():
             np.testing.assert_array_equal(x, y)
 
 
+def test_separator_does_not_depend_on_blas_threads():
+    # The refiner's network is trained with BLAS products: with OpenBLAS's
+    # threads it rounded differently from one thread, so a process left
+    # with a thread limit fitted another model.
+    mixtures, sources = _audio()
+    test = _audio(seed=1, n=5000, count=2)[0]
+    with threadpool_limits(1):
+        one = _separator().fit(mixtures, sources)
+    with threadpool_limits(2):
+        two = _separator().fit(mixtures, sources)
+    assert one.refiner_ is not None
+    np.testing.assert_array_equal(one.refiner_.W1_, two.refiner_.W1_)
+    for x, y in zip(one.predict(test), two.predict(test), strict=True):
+        np.testing.assert_array_equal(x, y)
+
+
 _CHILD = textwrap.dedent(
     """
     import sys

@@ -39,6 +39,7 @@ from numba import njit, prange
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 
 from ..stft import stft_frames
 from ._postprocess import frame_mean
@@ -224,7 +225,10 @@ class MaskRefiner:
             max_iter=epochs,
             random_state=self.random_state,
         )
-        with warnings.catch_warnings():
+        # One BLAS thread, as BoostedLSH's fit: OpenBLAS's threaded products
+        # round differently, and the network would then depend on the
+        # machine's thread set-up (and a test process's leftover limits).
+        with warnings.catch_warnings(), threadpool_limits(1, user_api="blas"):
             # A fixed budget of epochs, by design (above).
             warnings.simplefilter("ignore", ConvergenceWarning)
             net.fit(scaler.transform(F), y, sample_weight=band_weights(F, self.sr))
