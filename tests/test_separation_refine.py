@@ -15,6 +15,10 @@ def _direct_features(raw, X, floor, level):
         P = np.concatenate([A[:1].repeat(r, 0), A, A[-1:].repeat(r, 0)])
         return np.mean([P[o : o + len(A)] for o in range(2 * r + 1)], axis=0)
 
+    def frames_max(A, r):
+        P = np.concatenate([A[:1].repeat(r, 0), A, A[-1:].repeat(r, 0)])
+        return np.max([P[o : o + len(A)] for o in range(2 * r + 1)], axis=0)
+
     def bins(A, r):
         P = np.concatenate([A[:, :1].repeat(r, 1), A, A[:, -1:].repeat(r, 1)], 1)
         return np.mean([P[:, o : o + A.shape[1]] for o in range(2 * r + 1)], axis=0)
@@ -33,6 +37,8 @@ def _direct_features(raw, X, floor, level):
         np.log(X / level + 1e-6),
         np.repeat(frame[:, None], m.shape[1], 1),
         np.repeat(np.linspace(0, 1, m.shape[1])[None], len(m), 0),
+        frames_max(m, 1),
+        frames_max(p, 1),
     ]
     return np.stack([c.ravel() for c in columns], axis=1)
 
@@ -77,6 +83,24 @@ def test_refiner_network_equals_scikit_learn():
     # One class only: a constant, certain answer.
     constant = MaskRefiner(random_state=0).fit(F, np.ones(len(F), bool))
     assert np.all(constant.predict(F) > 0.999)
+
+
+def test_refiner_saved_with_fewer_features_reads_the_first_ones():
+    # A refiner fitted before features 10 and 11 existed has 10 inputs; the
+    # kernel computes every feature and feeds it the first 10.
+    rng = np.random.RandomState(1)
+    n, n_bins = 30, 9
+    raw, X = rng.rand(n, n_bins), rng.rand(n, n_bins) + 0.01
+    floor = np.percentile(X, 10, axis=0)
+    G = refine_features(raw, 0, X, 0, 0, n, n, floor, 0.3)
+    old = G[:, : _refine.FREQUENCY + 1]
+    refiner = MaskRefiner(random_state=0).fit(old, old[:, 0] + old[:, 4] > 1)
+    assert refiner.W1_.shape[0] == 10
+    masks = refiner.predict_masks(raw, 0, X, 0, 0, n, n, floor, 0.3)
+    assert_allclose(masks.ravel(), refiner.predict(old), atol=1e-5)
+    # ... and not the new ones: a refiner on all of them predicts otherwise.
+    new = MaskRefiner(random_state=0).fit(G, old[:, 0] + old[:, 4] > 1)
+    assert not np.allclose(new.predict_masks(raw, 0, X, 0, 0, n, n, floor, 0.3), masks)
 
 
 def test_noise_floor_is_the_percentile_of_the_frames(monkeypatch):
@@ -137,7 +161,7 @@ def test_refined_long_recording_blocked_equals_one_shot(
 
 def test_band_weights_count_every_stoi_band_alike():
     F = np.zeros((513, _refine.N_FEATURES), np.float32)
-    F[:, -1] = np.linspace(0, 1, 513)
+    F[:, _refine.FREQUENCY] = np.linspace(0, 1, 513)
     w = _refine.band_weights(F, 16000)
     hz = np.linspace(0, 8000, 513)
     edges = 150.0 * 2.0 ** (np.arange(16) / 3)

@@ -122,8 +122,8 @@ class MaskingSeparator(BaseEstimator):
         pair's speaker and noise type; by default, pairs sharing a clean
         source form a group), each fold is
         masked by a clone of the estimator's last step (the dictionary)
-        fitted on the other, and a 10-16-1 network learns the ideal binary
-        mask of (at most 3000 frames of) those bins from ten features of
+        fitted on the other, and a 12-16-1 network learns the ideal binary
+        mask of (at most 3000 frames of) those bins from twelve features of
         each bin (the kNN mask around it, its SNR against the recording's
         noise floor, its level).
         ``"auto"`` refines when ``level="recording"`` (its features need
