@@ -11,13 +11,9 @@ from skblsh.separation._refine import MaskRefiner, noise_floor, refine_features
 def _direct_features(raw, X, floor, level):
     """Every feature of every frame from edge-padded whole-recording arrays."""
 
-    def frames(A, r):
+    def frames(A, r, reduce=np.mean):
         P = np.concatenate([A[:1].repeat(r, 0), A, A[-1:].repeat(r, 0)])
-        return np.mean([P[o : o + len(A)] for o in range(2 * r + 1)], axis=0)
-
-    def frames_max(A, r):
-        P = np.concatenate([A[:1].repeat(r, 0), A, A[-1:].repeat(r, 0)])
-        return np.max([P[o : o + len(A)] for o in range(2 * r + 1)], axis=0)
+        return reduce([P[o : o + len(A)] for o in range(2 * r + 1)], axis=0)
 
     def bins(A, r):
         P = np.concatenate([A[:, :1].repeat(r, 1), A, A[:, -1:].repeat(r, 1)], 1)
@@ -37,8 +33,8 @@ def _direct_features(raw, X, floor, level):
         np.log(X / level + 1e-6),
         np.repeat(frame[:, None], m.shape[1], 1),
         np.repeat(np.linspace(0, 1, m.shape[1])[None], len(m), 0),
-        frames_max(m, 1),
-        frames_max(p, 1),
+        frames(m, 1, np.max),
+        frames(p, 1, np.max),
     ]
     return np.stack([c.ravel() for c in columns], axis=1)
 

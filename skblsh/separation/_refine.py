@@ -109,31 +109,34 @@ def _inputs(raw, m0, magnitudes, a, lo, hi, n_total, floor, level):
 
 @njit(nogil=True, cache=True)
 def _frame_features(t, lo, n_total, m, e0, p, p0, rel, frame, out):
-    """The (10, n_bins) features of frame ``t`` into ``out``; every sum in a
+    """The (12, n_bins) features of frame ``t`` into ``out``; every sum in a
     fixed order, so a frame's features do not depend on the block."""
     n_bins = m.shape[1]
     mt = m[t - e0]
     for f in range(n_bins):
         out[0, f] = mt[f]
+        # The frame averages' loops also take the maxima over t - 1 .. t + 1.
         acc = np.float32(0.0)
+        m_max = mt[f]
         for o in range(-2, 3):
-            acc += m[min(max(t + o, 0), n_total - 1) - e0, f]
+            v = m[min(max(t + o, 0), n_total - 1) - e0, f]
+            acc += v
+            if -1 <= o <= 1:
+                m_max = max(m_max, v)
         out[2, f] = acc / np.float32(5.0)
+        out[10, f] = m_max
         acc = np.float32(0.0)
+        p_max = p[t - p0, f]
         for o in range(-1, 2):
-            acc += p[min(max(t + o, 0), n_total - 1) - p0, f]
+            v = p[min(max(t + o, 0), n_total - 1) - p0, f]
+            acc += v
+            p_max = max(p_max, v)
         out[5, f] = acc / np.float32(3.0)
+        out[11, f] = p_max
         out[4, f] = p[t - p0, f]
         out[7, f] = rel[t - lo, f]
         out[8, f] = frame[t - lo]
         out[9, f] = np.float32(f / (n_bins - 1))
-        m_max = m[min(max(t - 1, 0), n_total - 1) - e0, f]
-        p_max = p[min(max(t - 1, 0), n_total - 1) - p0, f]
-        for o in range(0, 2):
-            m_max = max(m_max, m[min(t + o, n_total - 1) - e0, f])
-            p_max = max(p_max, p[min(t + o, n_total - 1) - p0, f])
-        out[10, f] = m_max
-        out[11, f] = p_max
     total = 0.0
     for f in range(n_bins):
         total += mt[f]
