@@ -9,7 +9,8 @@ What: speech denoising quality and speed of skblsh's default
 * noisereduce (spectral gating, ``stationary=True``);
 * the paper's three systems, in the paper's setting: every frame
   L2-normalised, K=10, no level normalisation, no mask smoothing
-  (``MaskingSeparator(level=None, mask_smoothing=0, estimator=...)``) with
+  (``MaskingSeparator(level=None, mask_median=0, mask_smoothing=0,
+  estimator=...)``) with
   exact cosine kNN on the |STFT| frames (baseline 1), RandomLSH(64) and
   BoostedLSH(64) codes with Hamming kNN.
 
@@ -84,7 +85,7 @@ LABELS = {
     "knn-stft": "kNN on |STFT|, cosine, K=10",
     "random-lsh": "RandomLSH(64), K=10",
     "boosted-lsh": "BoostedLSH(64), K=10",
-    "default-knn": "previous default (refine=False, mask_smoothing=1)",
+    "default-knn": "previous default (refine=False, mask_median=0, mask_smoothing=1)",
     "default-source": "MaskingSeparator(), refiner folds by clean source",
     "default": "skblsh default MaskingSeparator(), speaker + noise folds",
 }
@@ -160,7 +161,7 @@ def load_noisereduce():
 
 def make_knn_systems(fraction, seed, quick):
     """The kNN separators, unfitted."""
-    paper = {"level": None, "mask_smoothing": 0}
+    paper = {"level": None, "mask_median": 0, "mask_smoothing": 0}
     common = {"dictionary_fraction": fraction, "random_state": seed}
     systems = {
         "knn-stft": MaskingSeparator(
@@ -174,7 +175,9 @@ def make_knn_systems(fraction, seed, quick):
         "boosted-lsh": MaskingSeparator(
             make_separator_pipeline(64, 10, random_state=seed), **paper, **common
         ),
-        "default-knn": MaskingSeparator(refine=False, mask_smoothing=1, **common),
+        "default-knn": MaskingSeparator(
+            refine=False, mask_median=0, mask_smoothing=1, **common
+        ),
         # The same separator; fitted without groups (the refiner's folds
         # then split pairs by clean source) and, as `skblsh fit` does, with
         # each pair's speaker and noise type (`fit(..., groups=)`).

@@ -4,7 +4,7 @@ Fits skblsh's default ``MaskingSeparator()`` once per leave-groups-out split
 (the splits, training recipe and test picks of ``bench_peers.py``: unseen
 speakers *and* noise types, both corpora, a 100,000-frame dictionary), then
 denoises the same test mixtures with each post-processing option changed on
-the fitted separator (``set_params``: smoothing, exponent and floor act on the
+the fitted separator (``set_params``: median, smoothing, exponent and floor act on the
 predicted masks, so no refit is needed) and with ratio-mask targets
 (``target="irm"``, one more fit). Prints, per option, the mean SDR, STOI and
 PESQ-WB and the paired gains over the default (mean +- standard error over
@@ -37,7 +37,9 @@ from skblsh.stft import n_frames as count_frames
 SR = 16000
 # name -> parameters changed on the fitted default separator
 OPTIONS = {
-    "default (K=30, 3-frame smoothing)": {},
+    "default (5-frame median, 5-frame smoothing)": {},
+    "no median": {"mask_median": 0},
+    "7-frame median": {"mask_median": 3},
     "no smoothing": {"mask_smoothing": 0},
     "5-frame smoothing": {"mask_smoothing": 2},
     "7-frame smoothing": {"mask_smoothing": 3},

@@ -10,6 +10,7 @@ import soundfile as sf
 import skblsh
 from skblsh.cli import main
 from skblsh.datasets import get_demo_path, load_demo
+from skblsh.separation import MaskingSeparator
 
 
 def _table_sdr(text):
@@ -270,3 +271,20 @@ def test_python_dash_m_runs_the_command(module):
     )
     assert done.returncode == 0, done.stderr
     assert skblsh.__version__ in done.stdout
+
+
+def test_fit_options_reach_the_separator():
+    from skblsh.cli import _build_parser
+    from skblsh.cli._common import _build_separator
+
+    parser = _build_parser()
+    args = parser.parse_args(["fit", "-o", "m.joblib"])
+    defaults = MaskingSeparator().get_params()
+    sep = _build_separator(args, 0)
+    assert sep.mask_median == defaults["mask_median"]
+    assert sep.mask_smoothing == defaults["mask_smoothing"]
+    args = parser.parse_args(
+        ["fit", "-o", "m.joblib", "--mask-median", "0", "--mask-smoothing", "1"]
+    )
+    sep = _build_separator(args, 0)
+    assert (sep.mask_median, sep.mask_smoothing) == (0, 1)

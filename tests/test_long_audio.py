@@ -22,10 +22,11 @@ def _train(n=6000, seed=0):
 
 
 def _fit(n_fft=1024, hop_length=256, **kwargs):
-    # The paper's analysis: raw magnitudes, no smoothing (the one-shot
-    # reference below has neither); the other stages are tested at the end.
+    # The paper's analysis: raw magnitudes, no median or smoothing (the
+    # one-shot reference below has none); the other stages are tested at
+    # the end.
     pipe = make_separator_pipeline(16, 3, hasher="random", random_state=0)
-    kwargs = {"level": None, "mask_smoothing": 0, **kwargs}
+    kwargs = {"level": None, "mask_median": 0, "mask_smoothing": 0, **kwargs}
     sep = MaskingSeparator(pipe, n_fft=n_fft, hop_length=hop_length, **kwargs)
     return sep.fit(*_train())
 
@@ -63,7 +64,9 @@ def test_blocked_predict_on_real_speech_equals_one_shot():
 
     demo = load_demo(random_state=0)
     pipe = make_separator_pipeline(32, 5, hasher="random", random_state=0)
-    sep = MaskingSeparator(pipe, block_frames=10, level=None, mask_smoothing=0)
+    sep = MaskingSeparator(
+        pipe, block_frames=10, level=None, mask_median=0, mask_smoothing=0
+    )
     sep.fit(demo.mixtures_train[:4], demo.sources_train[:4])
     m = np.concatenate(demo.mixtures_test[:3])
     expected, _ = _one_shot(sep, m)
@@ -141,6 +144,7 @@ def test_block_frames_is_validated():
         dict(level="recording", context=2),
         dict(level="running", context=1, mask_smoothing=2),
         dict(level=None, context=3, mask_smoothing=1, mask_floor=0.1),
+        dict(level="recording", context=0, mask_median=3, mask_smoothing=0),
     ],
     ids=lambda p: "-".join(f"{k}={v}" for k, v in p.items()),
 )

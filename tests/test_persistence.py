@@ -100,6 +100,22 @@ def test_fitted_separator_round_trips_with_identical_outputs(
     )
 
 
+def test_separator_saved_before_the_median_predicts_without_it():
+    sep, test = _fitted_separator("random")
+    # An older separator's pickled state has no mask_median.
+    state = sep.__getstate__()
+    del state["mask_median"]
+    old = type(sep).__new__(type(sep))
+    old.__setstate__(state)
+    assert old.mask_median == 0
+    expected = sep.set_params(mask_median=0).predict(test)
+    for a, b in zip(old.predict(test), expected, strict=True):
+        np.testing.assert_array_equal(a, b)
+    # The median is on by default and changes the output.
+    (median,) = sep.set_params(mask_median=2).predict(test[:1])
+    assert not np.array_equal(median, expected[0])
+
+
 def test_saved_file_carries_the_version(tmp_path):
     path = save_model(RandomLSH(8), tmp_path / "m.joblib")
     payload = joblib.load(path)

@@ -180,12 +180,13 @@ def _level_separator(**params):
     pipe.set_params(hash__random_state=0)
     if params.get("context"):
         pipe.set_params(features__n_stacked=2 * params["context"] + 1)
-    return MaskingSeparator(pipe, level="recording", **{"mask_smoothing": 0, **params})
+    params = {"mask_median": 0, "mask_smoothing": 0, **params}
+    return MaskingSeparator(pipe, level="recording", **params)
 
 
 @pytest.mark.parametrize("level", ["recording", "running"])
 def test_predict_is_equivariant_to_the_input_gain(demo, level):
-    sep = _level_separator(context=1, mask_smoothing=1)
+    sep = _level_separator(context=1, mask_median=2, mask_smoothing=1)
     sep.set_params(level=level)
     sep.fit(demo.mixtures_train[:6], demo.sources_train[:6])
     x = demo.mixtures_test[0].astype(np.float64)
@@ -284,11 +285,15 @@ def test_default_separator_floors_on_unseen_speakers_and_noises(
         "unrefined": MaskingSeparator(
             default.set_params(hash__n_segments=3),
             refine=False,
+            mask_median=0,
             mask_smoothing=1,
             random_state=0,
         ),
         "paper": MaskingSeparator(
-            paper.set_params(hash__n_segments=3), level=None, mask_smoothing=0
+            paper.set_params(hash__n_segments=3),
+            level=None,
+            mask_median=0,
+            mask_smoothing=0,
         ),
     }
     reports = {}

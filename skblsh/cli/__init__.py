@@ -65,6 +65,12 @@ def _build_parser():
     )
     p.add_argument("--context", type=int, default=0, help="frames stacked on each side")
     p.add_argument(
+        "--mask-median",
+        type=int,
+        default=2,
+        help="radius in frames of the mask's running median (default 2)",
+    )
+    p.add_argument(
         "--mask-smoothing",
         type=int,
         default=2,

@@ -41,6 +41,7 @@ def _build_separator(args, random_state):
         pipeline,
         level=level,
         context=args.context,
+        mask_median=args.mask_median,
         mask_smoothing=args.mask_smoothing,
         random_state=random_state,
     )

@@ -75,8 +75,8 @@ def _cmd_demo(args):
     )
     L, K = args.n_bits, args.n_neighbors
     # The paper's systems: raw frames L2-normalised one by one, K=10, no
-    # smoothing; then skblsh's default separator at the same code length.
-    paper = {"level": None, "mask_smoothing": 0}
+    # median or smoothing; then skblsh's default separator at the same code length.
+    paper = {"level": None, "mask_median": 0, "mask_smoothing": 0}
     boosted = make_separator_pipeline(L, 10, random_state=args.random_state)
     default = MaskingSeparator(random_state=args.random_state)
     default.set_params(
