@@ -2,13 +2,19 @@
 against scikit-learn's, and refined prediction blocked against one-shot."""
 
 import numpy as np
+import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from skblsh.separation import _refine, stft
-from skblsh.separation._refine import MaskRefiner, noise_floor, refine_features
+from skblsh.separation import _refine, _separator, stft
+from skblsh.separation._refine import (
+    MaskRefiner,
+    noise_floor,
+    noise_spectrum,
+    refine_features,
+)
 
 
-def _direct_features(raw, X, floor, level):
+def _direct_features(raw, X, floor, level, noise):
     """Every feature of every frame from edge-padded whole-recording arrays."""
 
     def frames(A, r, reduce=np.mean):
@@ -21,6 +27,7 @@ def _direct_features(raw, X, floor, level):
 
     m = frames(np.clip(raw, 0, 1), 1)
     p = np.log(X**2 / np.maximum(floor, 1e-6 * level) ** 2 + 1e-3)
+    q = np.log(X**2 / np.maximum(noise, 1e-6 * level) ** 2 + 1e-3)
     frame = np.log(np.linalg.norm(X, axis=1) / level + 1e-6)
     columns = [
         m,
@@ -35,6 +42,8 @@ def _direct_features(raw, X, floor, level):
         np.repeat(np.linspace(0, 1, m.shape[1])[None], len(m), 0),
         frames(m, 1, np.max),
         frames(p, 1, np.max),
+        q,
+        frames(q, 1),
     ]
     return np.stack([c.ravel() for c in columns], axis=1)
 
@@ -45,8 +54,12 @@ def test_refine_features_against_direct_formula():
     raw = rng.rand(n, n_bins) * 1.4 - 0.2
     X = rng.rand(n, n_bins) + 0.01
     floor, level = np.percentile(X, 10, axis=0), 0.7
-    expected = _direct_features(raw, X, floor, level)
-    whole = refine_features(raw, 0, X, 0, 0, n, n, floor, level)
+    weights = 1 - np.clip(raw, 0, 1)
+    noise = np.sqrt((weights * X**2).sum(0) / weights.sum(0))
+    assert_allclose(noise_spectrum(raw, X), noise, rtol=1e-12)
+    noise[0] = 0.0  # a bin the masks never call noise: clamped like the floor
+    expected = _direct_features(raw, X, floor, level, noise)
+    whole = refine_features(raw, 0, X, 0, 0, n, n, floor, level, noise)
     assert whole.shape == (n * n_bins, _refine.N_FEATURES)
     assert_allclose(whole, expected, rtol=1e-5, atol=1e-5)
     # A window [lo, hi) from raw rows [lo - 3, hi + 3) and magnitudes
@@ -54,7 +67,9 @@ def test_refine_features_against_direct_formula():
     for lo, hi in [(0, 5), (4, 19), (25, 30), (29, 30)]:
         r0, r1 = max(lo - _refine.MARGIN, 0), min(hi + _refine.MARGIN, n)
         a, b = max(lo - 1, 0), min(hi + 1, n)
-        part = refine_features(raw[r0:r1], r0, X[a:b], a, lo, hi, n, floor, level)
+        part = refine_features(
+            raw[r0:r1], r0, X[a:b], a, lo, hi, n, floor, level, noise
+        )
         assert_array_equal(part, whole[lo * n_bins : hi * n_bins])
 
 
@@ -68,11 +83,11 @@ def test_refiner_network_equals_scikit_learn():
     # The fused kernel: the same network on features it never stores.
     n, n_bins = 40, 9
     raw, X = rng.rand(n, n_bins), rng.rand(n, n_bins) + 0.01
-    floor = np.percentile(X, 10, axis=0)
+    stats = np.percentile(X, 10, axis=0), 0.3, noise_spectrum(raw, X)
     for lo, hi in [(0, n), (5, 12)]:
         r0, r1 = max(lo - _refine.MARGIN, 0), min(hi + _refine.MARGIN, n)
-        G = refine_features(raw[r0:r1], r0, X, 0, lo, hi, n, floor, 0.3)
-        masks = refiner.predict_masks(raw[r0:r1], r0, X, 0, lo, hi, n, floor, 0.3)
+        G = refine_features(raw[r0:r1], r0, X, 0, lo, hi, n, *stats)
+        masks = refiner.predict_masks(raw[r0:r1], r0, X, 0, lo, hi, n, *stats)
         assert masks.shape == (hi - lo, n_bins)
         assert_allclose(masks.ravel(), refiner.predict(G), atol=1e-5)
     assert np.mean((refiner.predict(F) > 0.5) == y) > 0.9
@@ -82,21 +97,22 @@ def test_refiner_network_equals_scikit_learn():
 
 
 def test_refiner_saved_with_fewer_features_reads_the_first_ones():
-    # A refiner fitted before features 10 and 11 existed has 10 inputs; the
-    # kernel computes every feature and feeds it the first 10.
+    # Refiners fitted before features 10-13 existed have 10 or 12 inputs;
+    # the kernel computes every feature and feeds them the first 10 or 12.
     rng = np.random.RandomState(1)
     n, n_bins = 30, 9
     raw, X = rng.rand(n, n_bins), rng.rand(n, n_bins) + 0.01
-    floor = np.percentile(X, 10, axis=0)
-    G = refine_features(raw, 0, X, 0, 0, n, n, floor, 0.3)
-    old = G[:, : _refine.FREQUENCY + 1]
-    refiner = MaskRefiner(random_state=0).fit(old, old[:, 0] + old[:, 4] > 1)
-    assert refiner.W1_.shape[0] == 10
-    masks = refiner.predict_masks(raw, 0, X, 0, 0, n, n, floor, 0.3)
-    assert_allclose(masks.ravel(), refiner.predict(old), atol=1e-5)
+    stats = np.percentile(X, 10, axis=0), 0.3, noise_spectrum(raw, X)
+    G = refine_features(raw, 0, X, 0, 0, n, n, *stats)
+    for d in (10, 12):
+        old = G[:, :d]
+        refiner = MaskRefiner(random_state=0).fit(old, old[:, 0] + old[:, 4] > 1)
+        assert refiner.W1_.shape[0] == d
+        masks = refiner.predict_masks(raw, 0, X, 0, 0, n, n, *stats)
+        assert_allclose(masks.ravel(), refiner.predict(old), atol=1e-5)
     # ... and not the new ones: a refiner on all of them predicts otherwise.
     new = MaskRefiner(random_state=0).fit(G, old[:, 0] + old[:, 4] > 1)
-    assert not np.allclose(new.predict_masks(raw, 0, X, 0, 0, n, n, floor, 0.3), masks)
+    assert not np.allclose(new.predict_masks(raw, 0, X, 0, 0, n, n, *stats), masks)
 
 
 def test_noise_floor_is_the_percentile_of_the_frames(monkeypatch):
@@ -140,19 +156,28 @@ def test_refined_blocked_predict_equals_one_shot(demo, demo_pairs, small_separat
     assert not np.allclose(sep.predict_mask(x), mask)
 
 
+@pytest.mark.parametrize("context", [0, 1])
 def test_refined_long_recording_blocked_equals_one_shot(
-    demo, monkeypatch, demo_pairs, small_separator
+    demo, monkeypatch, demo_pairs, small_separator, context
 ):
-    # A recording longer than FLOOR_FRAMES: the one-shot run takes the floor
-    # from its block's |STFT|, every step-th frame; the blocked run reads it.
+    # A recording longer than FLOOR_FRAMES: the one-shot run takes the noise
+    # floor and spectrum from its block's |STFT| and raw masks, every
+    # step-th frame; the blocked run computes those frames in a first pass.
     m, s = demo_pairs()
-    sep = small_separator(refine=True).fit(m, s)
+    sep = small_separator(refine=True, context=context)
+    sep.estimator.set_params(features__n_stacked=2 * context + 1)
+    sep.fit(m, s)
     x = demo.mixtures_test[0].astype(np.float64)
     monkeypatch.setattr(_refine, "FLOOR_FRAMES", 20)
     sep.set_params(block_frames=10**6)
     expected = sep.predict_mask(x)
-    sep.set_params(block_frames=17)
-    assert_array_equal(sep.predict_mask(x), expected)
+    for block_frames in (17, 40):
+        sep.set_params(block_frames=block_frames)
+        assert_array_equal(sep.predict_mask(x), expected)
+    # The noise spectrum is an input the refiner uses.
+    monkeypatch.setattr(_refine, "noise_spectrum", lambda masks, M: M.mean(0))
+    monkeypatch.setattr(_separator, "noise_spectrum", _refine.noise_spectrum)
+    assert not np.array_equal(sep.predict_mask(x), expected)
 
 
 def test_band_weights_count_every_stoi_band_alike():

@@ -17,7 +17,14 @@ from sklearn.base import clone
 
 from ..stft import stft_frames
 from ._pipeline import split_last_step
-from ._refine import MARGIN, MaskRefiner, noise_floor, refine_features
+from ._refine import (
+    MARGIN,
+    MaskRefiner,
+    floor_step,
+    noise_floor,
+    noise_spectrum,
+    refine_features,
+)
 
 __all__ = ["check_groups", "fit_refiner", "refine_folds", "source_groups"]
 
@@ -155,10 +162,14 @@ def fit_refiner(separator, mixtures, X, Y, recording, groups, rng):
             M = np.abs(stft_frames(y, 0, n, **separator._stft))
             level = float(analysis.scales(y)[0])
             floor = noise_floor(y, n, **separator._stft, magnitudes=M)
+            step = floor_step(n)
+            noise = noise_spectrum(raw[::step], M[::step])
             for t in mine[recording[mine] == i] - s0:
                 r0 = max(t - MARGIN, 0)
                 window = raw[r0 : t + 1 + MARGIN]
-                F.append(refine_features(window, r0, M, 0, t, t + 1, n, floor, level))
+                F.append(
+                    refine_features(window, r0, M, 0, t, t + 1, n, floor, level, noise)
+                )
                 labels.append(Y[s0 + t] >= threshold)
     if not F:
         if separator.refine != "auto":

@@ -20,7 +20,13 @@ from ._crossfit import check_groups, fit_refiner
 from ._frames import ANALYSIS_PARAMS, FrameAnalysis, check_lists
 from ._pipeline import make_separator_pipeline, split_last_step
 from ._postprocess import postprocess_masks
-from ._refine import MARGIN, noise_floor
+from ._refine import (
+    MARGIN,
+    floor_step,
+    noise_floor,
+    noise_spectrum,
+    noise_statistics,
+)
 
 __all__ = ["MaskingSeparator"]
 
@@ -43,6 +49,7 @@ class _Block:
     magnitudes: np.ndarray | None = None  # |Z|, kept when refining
     floor: np.ndarray | None = None
     level: float = 1.0
+    noise: np.ndarray | None = None  # None: from the block's own raw masks
 
 
 class MaskingSeparator(BaseEstimator):
@@ -123,10 +130,10 @@ class MaskingSeparator(BaseEstimator):
         pair's speaker and noise type; by default, pairs sharing a clean
         source form a group), each fold is
         masked by a clone of the estimator's last step (the dictionary)
-        fitted on the other, and a 12-16-1 network learns the ideal binary
-        mask of (at most 3000 frames of) those bins from twelve features of
-        each bin (the kNN mask around it, its SNR against the recording's
-        noise floor, its level).
+        fitted on the other, and a 14-16-1 network learns the ideal binary
+        mask of (at most 3000 frames of) those bins from fourteen features
+        of each bin (the kNN mask around it, its SNR against the recording's
+        noise floor and noise spectrum, its level).
         ``"auto"`` refines when ``level="recording"`` (its features need
         the recording's noise floor and level) and the training pairs form
         at least two groups. Chosen on validation splits of unseen speakers
@@ -406,16 +413,25 @@ class MaskingSeparator(BaseEstimator):
         n = analysis.n_frames(len(y))
         scales = analysis.scales(y)
         c, r = self.context, self._post_radius()
-        floor, level = None, 1.0
+        floor, level, noise = None, 1.0, None
         refining = self._refiner() is not None
-        # A recording in one block takes its noise floor from that block's
-        # magnitudes rather than a second STFT.
+        # A recording in one block takes its noise floor and spectrum from
+        # that block's magnitudes and raw masks rather than a second pass.
         whole = n <= self.block_frames
         if refining:
             r += MARGIN
             level = float(scales[0])
             if not whole:
-                floor = noise_floor(y, n, **self._stft)
+                floor, noise = noise_statistics(
+                    y,
+                    n,
+                    lambda M, a, f0, f1: analysis.rows(
+                        M, a, a + len(M), scales, n, f0, f1
+                    ),
+                    self._predict_rows,
+                    context=c,
+                    **self._stft,
+                )
         for f0 in range(0, n, self.block_frames):
             f1 = min(f0 + self.block_frames, n)
             g0 = max(f0 - self._margins(), 0)
@@ -427,7 +443,7 @@ class MaskingSeparator(BaseEstimator):
                 floor = noise_floor(y, n, **self._stft, magnitudes=M)
             rows = analysis.rows(M, a, b, scales, n, m0, m1)
             M = M if refining else None
-            yield _Block(index, n, f0, f1, g0, m0, a, Z, rows, M, floor, level)
+            yield _Block(index, n, f0, f1, g0, m0, a, Z, rows, M, floor, level, noise)
 
     def _masked_blocks(self, mixtures):
         """Yield ``(block, Z, mask)`` for frames ``[g0, f1)`` of every block.
@@ -487,6 +503,11 @@ class MaskingSeparator(BaseEstimator):
         """Refined masks of the frames the block's post-processing reads."""
         s, n = self._post_radius(), block.n_total
         lo, hi = max(block.g0 - s, 0), min(block.f1 + s, n)
+        noise = block.noise
+        if noise is None:
+            # The whole recording is in this block: raw rows [0, n).
+            step = floor_step(n)
+            noise = noise_spectrum(raw[::step], block.magnitudes[::step])
         masks = self.refiner_.predict_masks(
             raw,
             block.m0,
@@ -497,6 +518,7 @@ class MaskingSeparator(BaseEstimator):
             n,
             block.floor,
             block.level,
+            noise,
         )
         return masks, lo
 
