@@ -36,7 +36,7 @@ like the post-processing, so a blocked run reproduces the one-shot one:
     with weights ``1 - raw mask``, where the search says noise), and 13.
     ``q`` averaged over frames ``t - 1 .. t + 1``. The floor of 4-6 sits
     under any noise that is not stationary; ``P`` is its mean. On the
-    validation splits these two gave SDR +0.34 / +0.21 / +0.06 dB at -5 /
+    validation splits these two gave SDR +0.34 / +0.21 / +0.07 dB at -5 /
     0 / +5 dB at equal STOI (three fits).
 
 Refiners saved with fewer features (before 10-13 existed) read those
