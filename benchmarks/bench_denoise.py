@@ -77,7 +77,7 @@ class StageTimer:
             ("hashing", steps.get("hash"), "transform"),
             ("search", knn, "kneighbors"),
             ("mask averaging", knn, "_average"),
-            ("noise floor", _separator, "noise_floor"),
+            ("noise statistics", _separator, "recording_statistics"),
             ("refinement", _separator.MaskingSeparator, "_refined"),
             ("post-processing", _separator, "postprocess_masks"),
             ("mask + iSTFT", _separator.MaskingSeparator, "_overlap_add"),

@@ -5,11 +5,12 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from skblsh.separation import _refine, _separator, stft
+from skblsh.separation import _refine, stft
 from skblsh.separation._refine import (
     MaskRefiner,
-    noise_floor,
     noise_spectrum,
+    noise_statistics,
+    recording_statistics,
     refine_features,
 )
 
@@ -119,25 +120,32 @@ def test_noise_floor_is_the_percentile_of_the_frames(monkeypatch):
     y = np.random.RandomState(0).randn(40_000)
     mags = np.abs(stft(y))
     n = len(mags)
-    assert_allclose(
-        noise_floor(y, n, n_fft=1024, hop_length=256),
-        np.percentile(mags, 10, axis=0),
-        rtol=1e-5,
-    )
+    masks = np.clip(mags / mags.max(axis=0), 0, 1)
+
+    def blocked():
+        # Rows of frames [f0, f1) are their magnitudes, masks as above.
+        return noise_statistics(
+            y,
+            n,
+            lambda M, a, f0, f1: M[f0 - a : f1 - a],
+            lambda rows: np.clip(rows / mags.max(axis=0), 0, 1),
+            n_fft=1024,
+            hop_length=256,
+            context=2,
+        )
+
+    assert_allclose(blocked()[0], np.percentile(mags, 10, axis=0), rtol=1e-5)
     # Long recordings: every step-th frame only, read in blocks.
     monkeypatch.setattr(_refine, "FLOOR_FRAMES", 20)
     step = -(-n // 20)
-    assert_allclose(
-        noise_floor(y, n, n_fft=1024, hop_length=256),
-        np.percentile(mags[::step], 10, axis=0),
-        rtol=1e-5,
-    )
+    floor, noise = blocked()
+    assert_allclose(floor, np.percentile(mags[::step], 10, axis=0), rtol=1e-5)
+    assert_allclose(noise, noise_spectrum(masks[::step], mags[::step]), rtol=1e-5)
     # The caller's whole |STFT| gives the blocked reading exactly.
     whole = np.abs(_refine.stft_frames(y, 0, n, n_fft=1024, hop_length=256))
-    assert_array_equal(
-        noise_floor(y, n, n_fft=1024, hop_length=256, magnitudes=whole),
-        noise_floor(y, n, n_fft=1024, hop_length=256),
-    )
+    whole_masks = np.clip(whole / mags.max(axis=0), 0, 1)
+    for a, b in zip(recording_statistics(whole, whole_masks), blocked(), strict=True):
+        assert_array_equal(a, b)
 
 
 def test_refined_blocked_predict_equals_one_shot(demo, demo_pairs, small_separator):
@@ -176,7 +184,6 @@ def test_refined_long_recording_blocked_equals_one_shot(
         assert_array_equal(sep.predict_mask(x), expected)
     # The noise spectrum is an input the refiner uses.
     monkeypatch.setattr(_refine, "noise_spectrum", lambda masks, M: M.mean(0))
-    monkeypatch.setattr(_separator, "noise_spectrum", _refine.noise_spectrum)
     assert not np.array_equal(sep.predict_mask(x), expected)
 
 

@@ -17,14 +17,7 @@ from sklearn.base import clone
 
 from ..stft import stft_frames
 from ._pipeline import split_last_step
-from ._refine import (
-    MARGIN,
-    MaskRefiner,
-    floor_step,
-    noise_floor,
-    noise_spectrum,
-    refine_features,
-)
+from ._refine import MARGIN, MaskRefiner, recording_statistics, refine_features
 
 __all__ = ["check_groups", "fit_refiner", "refine_folds", "source_groups"]
 
@@ -161,9 +154,7 @@ def fit_refiner(separator, mixtures, X, Y, recording, groups, rng):
             offset += n
             M = np.abs(stft_frames(y, 0, n, **separator._stft))
             level = float(analysis.scales(y)[0])
-            floor = noise_floor(y, n, **separator._stft, magnitudes=M)
-            step = floor_step(n)
-            noise = noise_spectrum(raw[::step], M[::step])
+            floor, noise = recording_statistics(M, raw)
             for t in mine[recording[mine] == i] - s0:
                 r0 = max(t - MARGIN, 0)
                 window = raw[r0 : t + 1 + MARGIN]

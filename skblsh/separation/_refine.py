@@ -61,11 +61,10 @@ from ._postprocess import frame_mean
 
 __all__ = [
     "MaskRefiner",
-    "floor_of_frames",
     "floor_step",
-    "noise_floor",
     "noise_spectrum",
     "noise_statistics",
+    "recording_statistics",
     "refine_features",
 ]
 
@@ -77,6 +76,7 @@ FREQUENCY = 9
 # Bounded memory for long recordings: the floor's percentile reads at most
 # this many frames, evenly spread over the recording.
 FLOOR_FRAMES = 4096
+FLOOR_PERCENTILE = 10.0
 
 
 def floor_step(n_frames_total):
@@ -85,60 +85,42 @@ def floor_step(n_frames_total):
     return max(1, -(-n_frames_total // FLOOR_FRAMES))
 
 
-def _picked_blocks(y, n_frames_total, *, n_fft, hop_length, context=0):
-    """The blocks :func:`noise_floor` reads: ``(M, a, f0, f1)``, ``M`` the
-    magnitudes of frames ``[a, f1 + context)`` (clipped), whose frames
-    ``f0, f0 + step, ... < f1`` are the picked ones."""
-    step = floor_step(n_frames_total)
-    block = 512 * step
-    for f0 in range(0, n_frames_total, block):
-        f1 = min(f0 + block, n_frames_total)
-        a, b = max(f0 - context, 0), min(f1 + context, n_frames_total)
-        Z = stft_frames(y, a, b, n_fft=n_fft, hop_length=hop_length)
-        yield np.abs(Z), a, f0, f1
-
-
-def noise_floor(y, n_frames_total, *, n_fft, hop_length, q=10.0, magnitudes=None):
-    """Per-bin ``q``-th percentile of the magnitudes of a recording's frames.
-
-    Reads at most ``FLOOR_FRAMES`` frames (every ``step``-th), in blocks, so
-    memory stays bounded however long the recording. ``magnitudes``, the
-    recording's whole ``|STFT|`` if the caller has it, spares a second STFT
-    (its rows are the frames the blocks would compute, bit for bit).
-    """
-    step = floor_step(n_frames_total)
-    if magnitudes is not None:
-        return floor_of_frames(magnitudes[::step], q)
-    blocks = _picked_blocks(y, n_frames_total, n_fft=n_fft, hop_length=hop_length)
-    picked = [M[f0 - a : f1 - a : step] for M, a, f0, f1 in blocks]
-    return floor_of_frames(np.concatenate(picked), q)
+def recording_statistics(magnitudes, masks):
+    """Noise floor and noise spectrum of a recording whose whole ``|STFT|``
+    (``magnitudes``) and raw masks the caller has: the floor is each bin's
+    ``FLOOR_PERCENTILE``-th percentile, the spectrum :func:`noise_spectrum`,
+    both of every ``floor_step``-th frame."""
+    step = floor_step(len(magnitudes))
+    return _statistics(magnitudes[::step], masks[::step])
 
 
 def noise_statistics(y, n_frames_total, rows, predict, *, n_fft, hop_length, context):
-    """:func:`noise_floor` and :func:`noise_spectrum` of a recording in one
-    pass, for a recording longer than one block.
+    """:func:`recording_statistics` of a recording longer than one block, in
+    one pass over its picked frames, in blocks (bounded memory).
 
     ``rows(M, a, f0, f1)`` turns the magnitudes of frames ``a, a + 1, ...``
     into the estimator's rows of frames ``[f0, f1)`` (``context`` frames on
     each side); ``predict`` maps rows to raw masks, called once for all the
-    picked frames. Rows are independent, so each mask equals the one the
-    one-block path computes.
+    picked frames. A frame's magnitudes are those of the whole ``|STFT|``
+    bit for bit, and rows are independent, so the result equals
+    :func:`recording_statistics` of the whole recording.
     """
     step = floor_step(n_frames_total)
+    block = 512 * step
     picked, picked_rows = [], []
-    for M, a, f0, f1 in _picked_blocks(
-        y, n_frames_total, n_fft=n_fft, hop_length=hop_length, context=context
-    ):
+    for f0 in range(0, n_frames_total, block):
+        f1 = min(f0 + block, n_frames_total)
+        a, b = max(f0 - context, 0), min(f1 + context, n_frames_total)
+        M = np.abs(stft_frames(y, a, b, n_fft=n_fft, hop_length=hop_length))
         picked.append(M[f0 - a : f1 - a : step])
         picked_rows.append(rows(M, a, f0, f1)[::step])
-    picked = np.concatenate(picked)
     masks = predict(np.concatenate(picked_rows))
-    return floor_of_frames(picked), noise_spectrum(masks, picked)
+    return _statistics(np.concatenate(picked), masks)
 
 
-def floor_of_frames(magnitudes, q=10.0):
-    """The noise floor of the frames :func:`noise_floor` picked."""
-    return np.percentile(magnitudes, q, axis=0)
+def _statistics(magnitudes, masks):
+    floor = np.percentile(magnitudes, FLOOR_PERCENTILE, axis=0)
+    return floor, noise_spectrum(masks, magnitudes)
 
 
 def noise_spectrum(masks, magnitudes):
@@ -146,8 +128,7 @@ def noise_spectrum(masks, magnitudes):
     weighted by ``1 - mask``, the frames where the masks say noise.
 
     ``masks`` and ``magnitudes`` are the raw masks and ``|STFT|`` of the same
-    frames: every ``floor_step``-th frame of the recording, those
-    :func:`noise_floor` reads.
+    frames: every ``floor_step``-th frame of the recording.
     """
     w = 1.0 - np.clip(masks, 0.0, 1.0).astype(np.float64)
     power = magnitudes.astype(np.float64) ** 2
@@ -265,9 +246,9 @@ def refine_features(raw, m0, magnitudes, a, lo, hi, n_total, floor, level, noise
     ``raw`` holds the raw masks of frames ``m0, m0 + 1, ...`` and must cover
     ``[lo - 3, hi + 3)`` clipped to the recording (``MARGIN``);
     ``magnitudes`` the STFT magnitudes of frames ``a, a + 1, ...``, covering
-    ``[lo - 1, hi + 1)`` clipped. ``floor`` is :func:`noise_floor`,
-    ``level`` the recording's level (positive) and ``noise``
-    :func:`noise_spectrum`. Rows run over frames, then
+    ``[lo - 1, hi + 1)`` clipped. ``floor`` and ``noise`` are
+    :func:`recording_statistics` and ``level`` the recording's level
+    (positive). Rows run over frames, then
     bins: the training rows of :class:`MaskRefiner`.
     """
     inputs = _inputs(raw, m0, magnitudes, a, lo, hi, n_total, floor, level, noise)

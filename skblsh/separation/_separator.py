@@ -20,13 +20,7 @@ from ._crossfit import check_groups, fit_refiner
 from ._frames import ANALYSIS_PARAMS, FrameAnalysis, check_lists
 from ._pipeline import make_separator_pipeline, split_last_step
 from ._postprocess import postprocess_masks
-from ._refine import (
-    MARGIN,
-    floor_step,
-    noise_floor,
-    noise_spectrum,
-    noise_statistics,
-)
+from ._refine import MARGIN, noise_statistics, recording_statistics
 
 __all__ = ["MaskingSeparator"]
 
@@ -47,9 +41,11 @@ class _Block:
     Z: np.ndarray
     rows: np.ndarray
     magnitudes: np.ndarray | None = None  # |Z|, kept when refining
+    # The recording's noise floor and spectrum; None when the whole
+    # recording is this block: then from its magnitudes and raw masks.
     floor: np.ndarray | None = None
     level: float = 1.0
-    noise: np.ndarray | None = None  # None: from the block's own raw masks
+    noise: np.ndarray | None = None
 
 
 class MaskingSeparator(BaseEstimator):
@@ -415,13 +411,12 @@ class MaskingSeparator(BaseEstimator):
         c, r = self.context, self._post_radius()
         floor, level, noise = None, 1.0, None
         refining = self._refiner() is not None
-        # A recording in one block takes its noise floor and spectrum from
-        # that block's magnitudes and raw masks rather than a second pass.
-        whole = n <= self.block_frames
         if refining:
             r += MARGIN
             level = float(scales[0])
-            if not whole:
+            # A recording in one block takes its noise floor and spectrum
+            # from that block (in _predict_blocks) rather than a first pass.
+            if n > self.block_frames:
                 floor, noise = noise_statistics(
                     y,
                     n,
@@ -439,8 +434,6 @@ class MaskingSeparator(BaseEstimator):
             a, b = max(m0 - c, 0), min(m1 + c, n)
             Z = stft_frames(y, a, b, **self._stft)
             M = np.abs(Z)
-            if refining and whole:
-                floor = noise_floor(y, n, **self._stft, magnitudes=M)
             rows = analysis.rows(M, a, b, scales, n, m0, m1)
             M = M if refining else None
             yield _Block(index, n, f0, f1, g0, m0, a, Z, rows, M, floor, level, noise)
@@ -471,6 +464,10 @@ class MaskingSeparator(BaseEstimator):
             stop = start + len(block.rows)
             block_raw, m0 = raw[start:stop], block.m0
             if self._refiner() is not None:
+                if block.floor is None:
+                    block.floor, block.noise = recording_statistics(
+                        block.magnitudes, block_raw
+                    )
                 block_raw, m0 = self._refined(block, block_raw)
             mask = postprocess_masks(
                 block_raw,
@@ -503,11 +500,6 @@ class MaskingSeparator(BaseEstimator):
         """Refined masks of the frames the block's post-processing reads."""
         s, n = self._post_radius(), block.n_total
         lo, hi = max(block.g0 - s, 0), min(block.f1 + s, n)
-        noise = block.noise
-        if noise is None:
-            # The whole recording is in this block: raw rows [0, n).
-            step = floor_step(n)
-            noise = noise_spectrum(raw[::step], block.magnitudes[::step])
         masks = self.refiner_.predict_masks(
             raw,
             block.m0,
@@ -518,7 +510,7 @@ class MaskingSeparator(BaseEstimator):
             n,
             block.floor,
             block.level,
-            noise,
+            block.noise,
         )
         return masks, lo
 
