@@ -80,7 +80,7 @@ class StageTimer:
             ("noise statistics", _separator, "recording_statistics"),
             ("refinement", _separator.MaskingSeparator, "_refined"),
             ("post-processing", _separator, "postprocess_masks"),
-            ("mask + iSTFT", _separator.MaskingSeparator, "_overlap_add"),
+            ("mask + iSTFT", _separator, "overlap_add"),
         ]
         self.seconds = {}
 

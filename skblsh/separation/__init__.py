@@ -4,8 +4,9 @@ The file list reads as the data flow: :mod:`._frames` (analysis: waveforms
 to estimator rows and targets), :mod:`._pipeline` (the frame-level
 estimator), :mod:`._refine` (the learned per-bin refinement of its masks),
 :mod:`._crossfit` (the refiner's training on cross-fitted masks),
-:mod:`._postprocess` (mask post-processing) and :mod:`._separator` (the
-meta-estimator running them block by block, then synthesis). The STFT
+:mod:`._postprocess` (mask post-processing), :mod:`._blocks` (the frames
+each block of a long recording computes, and its overlap-add) and
+:mod:`._separator` (the meta-estimator running them block by block). The STFT
 itself lives in :mod:`skblsh.stft`; its functions are re-exported here.
 """
 

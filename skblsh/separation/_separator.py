@@ -1,10 +1,8 @@
 """The utterance-level separator: analysis, frame-level estimator,
 post-processing and synthesis, block by block."""
 
-from dataclasses import dataclass
 from numbers import Integral, Real
 
-import librosa
 import numpy as np
 from sklearn.base import BaseEstimator, clone
 from sklearn.pipeline import Pipeline
@@ -16,6 +14,7 @@ from ..metrics import sdr_scorer
 from ..stft import stft_frames
 from ..utils._sklearn import HasMethods, Interval, StrOptions, _fit_context
 from ..utils._validation import check_audio, check_audio_list, check_sample_rate
+from ._blocks import Block, overlap_add, plan_blocks
 from ._crossfit import check_groups, fit_refiner
 from ._frames import ANALYSIS_PARAMS, FrameAnalysis, check_lists
 from ._pipeline import make_separator_pipeline, split_last_step
@@ -23,29 +22,6 @@ from ._postprocess import postprocess_masks
 from ._refine import MARGIN, noise_statistics, recording_statistics
 
 __all__ = ["MaskingSeparator"]
-
-
-@dataclass
-class _Block:
-    """Output frames ``[f0, f1)`` of recording ``index``; the mask of frames
-    ``[g0, f1)`` is needed for their overlap-add, its raw rows ``[m0, m1)``
-    for post-processing, and STFT frames ``[a, b)`` for the context."""
-
-    index: int
-    n_total: int
-    f0: int
-    f1: int
-    g0: int
-    m0: int
-    a: int
-    Z: np.ndarray
-    rows: np.ndarray
-    magnitudes: np.ndarray | None = None  # |Z|, kept when refining
-    # The recording's noise floor and spectrum; None when the whole
-    # recording is this block: then from its magnitudes and raw masks.
-    floor: np.ndarray | None = None
-    level: float = 1.0
-    noise: np.ndarray | None = None
 
 
 class MaskingSeparator(BaseEstimator):
@@ -400,10 +376,6 @@ class MaskingSeparator(BaseEstimator):
     # ------------------------------------------------------------------
     # prediction
 
-    def _margins(self):
-        """Frames before an output block that its overlap-add needs."""
-        return -(-self.n_fft // self.hop_length) - 1
-
     def _blocks(self, analysis, index, y):
         """The blocks of one recording, rows computed, in order."""
         n = analysis.n_frames(len(y))
@@ -427,16 +399,13 @@ class MaskingSeparator(BaseEstimator):
                     context=c,
                     **self._stft,
                 )
-        for f0 in range(0, n, self.block_frames):
-            f1 = min(f0 + self.block_frames, n)
-            g0 = max(f0 - self._margins(), 0)
-            m0, m1 = max(g0 - r, 0), min(f1 + r, n)
-            a, b = max(m0 - c, 0), min(m1 + c, n)
+        plan = plan_blocks(n, self.block_frames, radius=r, context=c, **self._stft)
+        for f0, f1, g0, m0, m1, a, b in plan:
             Z = stft_frames(y, a, b, **self._stft)
             M = np.abs(Z)
             rows = analysis.rows(M, a, b, scales, n, m0, m1)
             M = M if refining else None
-            yield _Block(index, n, f0, f1, g0, m0, a, Z, rows, M, floor, level, noise)
+            yield Block(index, n, f0, f1, g0, m0, a, Z, rows, M, floor, level, noise)
 
     def _masked_blocks(self, mixtures):
         """Yield ``(block, Z, mask)`` for frames ``[g0, f1)`` of every block.
@@ -575,25 +544,8 @@ class MaskingSeparator(BaseEstimator):
         mixtures = check_audio_list(mixtures, name="mixtures", min_samples=self.n_fft)
         outputs = [np.zeros(len(y), dtype=y.dtype) for y in mixtures]
         for block, Z, mask in self._masked_blocks(mixtures):
-            self._overlap_add(block, Z, mask, outputs[block.index])
+            overlap_add(block, Z, mask, outputs[block.index], **self._stft)
         return outputs
-
-    def _overlap_add(self, block, Z, mask, out):
-        """Write the output samples of a block from its masked frames."""
-        n_fft, hop, pad = self.n_fft, self.hop_length, self.n_fft // 2
-        # The float64 mask makes the product (and the inverse) float64, like
-        # the one-shot path; only the output is cast back.
-        y_block = librosa.istft(
-            (Z * mask).T, n_fft=n_fft, hop_length=hop, window="hann", center=False
-        )
-        # Output samples [lo, hi) of this block; y_block starts at g0 * hop.
-        lo = block.f0 * hop - pad
-        last = block.f1 == block.n_total
-        hi = ((block.f1 - 1) * hop + n_fft if last else block.f1 * hop) - pad
-        a, b = max(lo, 0), min(hi, len(out))
-        offset = block.g0 * hop - pad
-        if b > a:
-            out[a:b] = y_block[a - offset : b - offset]
 
     def score(self, mixtures, sources):
         """Length-weighted mean BSS Eval SDR (dB) of the estimates.
