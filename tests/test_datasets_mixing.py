@@ -81,6 +81,8 @@ def test_scalar_snr_keeps_the_recorded_draws():
     np.testing.assert_array_equal(mix.gain_db, 0.0)
     np.testing.assert_array_equal(mix.speed, 1.0)
     np.testing.assert_array_equal(mix.pitch_semitones, 0.0)
+    np.testing.assert_array_equal(mix.noise_shift, 0.0)
+    np.testing.assert_array_equal(mix.noise_tilt, 0.0)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -96,6 +98,8 @@ def test_neutral_options_are_the_plain_mixer(dtype):
         gain_db=0.0,
         speed=1.0,
         pitch_semitones=0.0,
+        noise_shift=0.0,
+        noise_tilt=0.0,
         random_state=3,
     )
     _assert_same(plain, neutral)
@@ -305,6 +309,63 @@ def test_speed_and_pitch_ranges_per_mixture():
         assert abs(snr(s, n) - mix.snr_db[k]) < 1e-6
 
 
+# ------------------------------------------------------ noise shift and tilt
+
+
+@pytest.mark.parametrize("octaves", [-1.0, -0.5, 0.5, 1.0])
+def test_noise_shift_moves_a_tone_by_the_factor(octaves):
+    speech = [np.random.default_rng(0).standard_normal(SR)]
+    noise = [_tone(1000.0, 3 * SR)]
+    mix = make_mixtures(speech, noise, noise_shift=octaves, snr_db=5.0, random_state=0)
+    s, n = mix.sources[0], mix.noises[0]
+    assert n.shape == s.shape == (SR,)
+    assert _peak_hz(n) == pytest.approx(1000.0 * 2**octaves, rel=0.002)
+    np.testing.assert_array_equal(mix.mixtures[0], s + n)
+    np.testing.assert_array_equal(s, speech[0])  # the speech is untouched
+    assert abs(snr(s, n) - 5.0) < 1e-9
+    np.testing.assert_array_equal(mix.noise_shift, octaves)
+
+
+@pytest.mark.parametrize("tilt", [-6.0, 3.0, 6.0])
+def test_noise_tilt_changes_the_band_ratio_by_its_slope(tilt):
+    rng = np.random.default_rng(1)
+    speech = [rng.standard_normal(SR)]
+    noise = [_tone(500.0, 2 * SR) + _tone(2000.0, 2 * SR)]
+    plain = make_mixtures(speech, noise, random_state=0).noises[0]
+    tilted = make_mixtures(speech, noise, noise_tilt=tilt, random_state=0).noises[0]
+
+    def ratio_db(y):
+        return 10 * np.log10(_band_power(y, 2000.0) / _band_power(y, 500.0))
+
+    # Two octaves apart: the ratio moves by twice the slope.
+    assert ratio_db(tilted) - ratio_db(plain) == pytest.approx(2 * tilt, abs=0.05)
+    assert abs(snr(speech[0], tilted) - 0.0) < 1e-9
+
+
+def test_noise_options_draw_per_mixture_and_keep_the_snr():
+    speech, noise = _signals(2, dtype=np.float32)
+    mix = make_mixtures(
+        speech,
+        noise,
+        n_noises=2,
+        noises_per_mixture=2,
+        snr_db=(-5, 10),
+        noise_shift=(-0.5, 0.5),
+        noise_tilt=(-4, 4),
+        random_state=0,
+    )
+    assert np.all(np.abs(mix.noise_shift) <= 0.5) and np.all(
+        np.abs(mix.noise_tilt) <= 4
+    )
+    assert len(np.unique(mix.noise_shift)) == len(np.unique(mix.noise_tilt)) == 8
+    for m, s, n, target in zip(
+        mix.mixtures, mix.sources, mix.noises, mix.snr_db, strict=True
+    ):
+        assert m.dtype == np.float32 and n.shape == s.shape
+        np.testing.assert_array_equal(m, s + n)
+        assert abs(snr(s, n) - target) < 1e-4  # float32 audio
+
+
 # ------------------------------------------------------------- determinism
 
 
@@ -318,12 +379,22 @@ def test_all_options_are_seeded():
         noises_per_mixture=2,
         speed=(0.9, 1.1),
         pitch_semitones=(-1, 1),
+        noise_shift=(-0.5, 0.5),
+        noise_tilt=(-4, 4),
     )
     a = make_mixtures(speech, noise, random_state=5, **kwargs)
     b = make_mixtures(speech, noise, random_state=5, **kwargs)
     c = make_mixtures(speech, noise, random_state=6, **kwargs)
     _assert_same(a, b)
-    for key in ("snr_db", "gain_db", "speed", "pitch_semitones", "noise_offset"):
+    for key in (
+        "snr_db",
+        "gain_db",
+        "speed",
+        "pitch_semitones",
+        "noise_shift",
+        "noise_tilt",
+        "noise_offset",
+    ):
         assert not np.array_equal(a[key], c[key]), key
 
 
@@ -343,6 +414,10 @@ def test_all_options_are_seeded():
         (dict(speed=-1.0), ValueError, "'speed' parameter"),
         (dict(speed=1e9), ValueError, "speed to keep at least one sample"),
         (dict(pitch_semitones=(2, 1)), ValueError, "pitch_semitones to be a finite"),
+        (dict(noise_shift=(1, -1)), ValueError, "noise_shift to be a finite"),
+        (dict(noise_shift=np.nan), ValueError, "'noise_shift' parameter"),
+        (dict(noise_tilt=(0, np.inf)), ValueError, "noise_tilt to be a finite"),
+        (dict(noise_tilt="steep"), ValueError, "'noise_tilt' parameter"),
         (dict(noises_per_mixture=0), ValueError, "'noises_per_mixture' parameter"),
         (dict(noises_per_mixture=3), ValueError, r"noise clips \(2\)"),
     ],

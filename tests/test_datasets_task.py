@@ -20,7 +20,12 @@ from skblsh.datasets import (
 SR = 16000
 SEEDS = [0, 1, 2, 3]
 TRAIN_OPTIONS = dict(
-    gain_db=(-6, 3), noises_per_mixture=2, speed=(0.9, 1.1), pitch_semitones=(-1, 1)
+    gain_db=(-6, 3),
+    noises_per_mixture=2,
+    speed=(0.9, 1.1),
+    pitch_semitones=(-1, 1),
+    noise_shift=(-0.5, 0.5),
+    noise_tilt=(-4, 4),
 )
 
 
@@ -217,6 +222,9 @@ def test_training_options_shape_the_training_set(two_corpora):
     assert len(np.unique(lengths)) > 5
     assert {len(m) for m in task.mixtures_test} == {int(0.3 * SR)}
     assert "Training diversity: 2 noise types summed per mixture" in task.DESCR
+    assert "noise shift [-0.5, 0.5] octaves, noise tilt [-4, 4] dB/octave" in (
+        task.DESCR
+    )
     assert "SNR [-5, 10] dB" in task.DESCR and "2 corpora pooled" in task.DESCR
     # The separator's groups: speaker, and the set of summed noise types.
     assert task.speaker_noise_train.shape == (n, 2)
@@ -226,6 +234,21 @@ def test_training_options_shape_the_training_set(two_corpora):
     np.testing.assert_array_equal(
         task.speaker_noise_test,
         np.c_[task.speakers_test, task.noise_types_test].astype(str),
+    )
+
+
+def test_zero_noise_shift_and_tilt_are_the_plain_training_set(two_corpora):
+    # `skblsh fit --noise-shift 0 --noise-tilt 0` turns the perturbation off.
+    a, b = two_corpora
+    kwargs = dict(protocol="open", test_size=0.3, random_state=2)
+    plain = make_separation_task([a, b], **kwargs)
+    off = make_separation_task([a, b], noise_shift=0.0, noise_tilt=0.0, **kwargs)
+    on = make_separation_task([a, b], noise_shift=(-1, 1), noise_tilt=(-6, 6), **kwargs)
+    _assert_lists_equal(plain.mixtures_train, off.mixtures_train)
+    _assert_lists_equal(plain.sources_train, on.sources_train)
+    assert not any(
+        np.array_equal(x, y)
+        for x, y in zip(plain.noises_train, on.noises_train, strict=True)
     )
 
 

@@ -2,9 +2,11 @@
 
 Besides the SNR, :func:`make_mixtures` offers the usual training-diversity
 options: an SNR drawn per mixture from a range, a random overall level,
-several noise types summed into one mixture, and speed / pitch perturbation of
-the speech. With all of them at their defaults the random draws, and hence
-the output for a given seed, are those of the plain mixer.
+several noise types summed into one mixture, speed / pitch perturbation of
+the speech, and a frequency shift and spectral tilt of the noise (noise types
+the training set does not have). With all of them at their defaults the
+random draws, and hence the output for a given seed, are those of the plain
+mixer.
 """
 
 from numbers import Integral, Real
@@ -106,12 +108,15 @@ def _plan_mixtures(
     gain,
     speed,
     pitch,
+    shift=None,
+    tilt=None,
 ):
     """Make every random draw of :func:`make_mixtures`, without touching audio.
 
     Options left at their defaults draw nothing, so the plain mixer's draws
     come out in the plain mixer's order. Returns one tuple per mixture:
-    (utterance, rate, semitones, length, [(clip, offset), ...], snr, gain_db).
+    (utterance, rate, semitones, length, [(clip, offset), ...], snr, gain_db,
+    noise shift in octaves, noise tilt in dB per octave).
     """
     plan = []
     for i, n in enumerate(speech_lengths):
@@ -145,6 +150,8 @@ def _plan_mixtures(
                     clips,
                     _draw(rng, snr, None),
                     _draw(rng, gain, 0.0),
+                    _draw(rng, shift, 0.0),
+                    _draw(rng, tilt, 0.0),
                 )
             )
     return plan
@@ -166,6 +173,41 @@ def _perturb(y, rate, steps):
     return librosa.util.fix_length(out, size=_stretched_length(y.shape[0], rate))
 
 
+# The tilt pivots on an eighth of the Nyquist frequency (1 kHz at 16 kHz),
+# flat below a 160th of it (50 Hz), and stays within this many dB: the
+# power is rescaled to the SNR afterwards, so only the spectral shape counts.
+_TILT_LIMIT_DB = 18.0
+
+
+def _perturb_noise(segment_at, n_len, shift, tilt):
+    """A noise segment of ``n_len`` samples, frequency-shifted by ``shift``
+    octaves and tilted by ``tilt`` dB per octave.
+
+    ``segment_at(n)`` reads ``n`` samples of the clip. A shift scales every
+    frequency by ``2 ** shift``: ``n_len * 2 ** shift`` samples are read and
+    resampled to ``n_len`` (content shifted above Nyquist is dropped).
+    """
+    factor = 2.0**shift
+    if shift == 0.0:
+        segment = segment_at(n_len)
+    else:
+        n_read = max(1, int(round(n_len * factor)))
+        segment = librosa.resample(
+            segment_at(n_read),
+            orig_sr=_NOMINAL_SR * factor,
+            target_sr=_NOMINAL_SR,
+            res_type="soxr_hq",
+        )
+        segment = librosa.util.fix_length(segment, size=n_len)
+    if tilt != 0.0:
+        octaves = np.log2(
+            np.maximum(np.linspace(0.0, 1.0, n_len // 2 + 1), 1 / 160) * 8
+        )
+        gain_db = np.clip(tilt * octaves, -_TILT_LIMIT_DB, _TILT_LIMIT_DB)
+        segment = np.fft.irfft(np.fft.rfft(segment) * 10.0 ** (gain_db / 20), n=n_len)
+    return segment
+
+
 @validate_params(
     {
         "speech": ["array-like"],
@@ -177,6 +219,18 @@ def _perturb(y, rate, steps):
         "gain_db": [Interval(Real, None, None, closed="neither"), tuple, list, None],
         "speed": [Interval(Real, 0, None, closed="neither"), tuple, list, None],
         "pitch_semitones": [
+            Interval(Real, None, None, closed="neither"),
+            tuple,
+            list,
+            None,
+        ],
+        "noise_shift": [
+            Interval(Real, None, None, closed="neither"),
+            tuple,
+            list,
+            None,
+        ],
+        "noise_tilt": [
             Interval(Real, None, None, closed="neither"),
             tuple,
             list,
@@ -198,6 +252,8 @@ def make_mixtures(
     gain_db=None,
     speed=None,
     pitch_semitones=None,
+    noise_shift=None,
+    noise_tilt=None,
     max_abs=None,
     random_state=None,
 ):
@@ -250,6 +306,20 @@ def make_mixtures(
         ``2 ** (pitch_semitones / 12)``, duration kept); a pair draws it
         uniformly per mixture. None leaves the pitch as it is. The perturbed
         speech is the mixture's source.
+    noise_shift : float or (float, float), default=None
+        Frequency shift of the noise in octaves: every frequency of the
+        noise scales by ``2 ** noise_shift`` (``n_samples * 2 **
+        noise_shift`` samples of the clip are read and resampled to the
+        utterance's length, so its time scale changes too); a pair draws it
+        uniformly per mixture. With `noise_tilt`, it makes noise types the
+        clips do not have (insects chirping an octave lower, a machine's hum
+        higher). None leaves the noise as it is.
+    noise_tilt : float or (float, float), default=None
+        Spectral tilt of the noise in dB per octave (positive boosts the
+        high frequencies), pivoting on an eighth of the Nyquist frequency
+        (1 kHz at 16 kHz), flat below a 160th of it and at most 18 dB either
+        way; a pair draws it uniformly per mixture. The tilted noise is then
+        scaled to the SNR like any other. None leaves it as it is.
     max_abs : float, default=None
         If given, a mixture whose peak exceeds `max_abs` is scaled, together
         with its source and noise, to peak just below `max_abs` (the SNR is
@@ -291,6 +361,9 @@ def make_mixtures(
             Speed factor of each mixture's speech (1.0 without `speed`).
         pitch_semitones : ndarray of shape (n_mixtures,), dtype=float64
             Pitch shift of each mixture's speech (0.0 without it).
+        noise_shift, noise_tilt : ndarray of shape (n_mixtures,), dtype=float64
+            Frequency shift (octaves) and tilt (dB per octave) of each
+            mixture's noise (0.0 without them).
         scale : ndarray of shape (n_mixtures,), dtype=float64
             Factor applied to the whole mixture for `max_abs` (1.0 if none).
 
@@ -341,6 +414,8 @@ def make_mixtures(
     gain = _as_range(gain_db, "gain_db")
     rate_range = _as_range(speed, "speed", positive=True)
     pitch = _as_range(pitch_semitones, "pitch_semitones")
+    shift = _as_range(noise_shift, "noise_shift")
+    tilt = _as_range(noise_tilt, "noise_tilt")
     dtype = np.result_type(*[y.dtype for y in speech], *[y.dtype for y in noise])
 
     candidates, what = _candidates(noise_groups, len(noise))
@@ -372,6 +447,8 @@ def make_mixtures(
         gain=gain,
         speed=rate_range,
         pitch=pitch,
+        shift=shift,
+        tilt=tilt,
     )
     return _render(plan, speech, noise, dtype, max_abs, noises_per_mixture)
 
@@ -385,6 +462,8 @@ _COLUMNS = {
     "gain_db": np.float64,
     "speed": np.float64,
     "pitch_semitones": np.float64,
+    "noise_shift": np.float64,
+    "noise_tilt": np.float64,
     "scale": np.float64,
 }
 
@@ -394,7 +473,7 @@ def _render(plan, speech, noise, dtype, max_abs, noises_per_mixture):
     out = {k: [] for k in ("mixtures", "sources", "noises")}
     cols = {k: [] for k in _COLUMNS}
     current = None
-    for i, rate, steps, n_len, clips, snr, level in plan:
+    for i, rate, steps, n_len, clips, snr, level, shift, tilt in plan:
         if current != i:  # the plan is utterance-major: convert each once
             current = i
             s = np.array(speech[i], dtype=dtype)
@@ -409,8 +488,19 @@ def _render(plan, speech, noise, dtype, max_abs, noises_per_mixture):
             )
         segments = []
         for j, offset in clips:
-            segment = np.take(noise[j], np.arange(offset, offset + n_len), mode="wrap")
-            segment = segment.astype(np.float64)
+
+            def segment_at(size, clip=noise[j], offset=offset):
+                return np.take(clip, np.arange(offset, offset + size), mode="wrap")
+
+            if shift == 0.0 and tilt == 0.0:
+                segment = segment_at(n_len).astype(np.float64)
+            else:
+                segment = _perturb_noise(
+                    lambda size: segment_at(size).astype(np.float64),
+                    n_len,
+                    shift,
+                    tilt,
+                )
             p_n = np.dot(segment, segment)
             if p_n == 0.0:
                 raise ValueError(
@@ -455,6 +545,8 @@ def _render(plan, speech, noise, dtype, max_abs, noises_per_mixture):
             ("gain_db", level),
             ("speed", rate),
             ("pitch_semitones", steps),
+            ("noise_shift", shift),
+            ("noise_tilt", tilt),
             ("scale", c),
         ):
             cols[key].append(value)
