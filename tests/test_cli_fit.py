@@ -79,6 +79,11 @@ def test_fit_two_corpora_with_diversity_and_evaluate(corpora, tmp_path, scored):
         "--pitch-semitones",
         "-1",
         "1",
+        "--noise-shift",
+        "-0.5",
+        "0.5",
+        "--noise-tilt",
+        "3",
         *MODEL,
         "-o",
         str(path),
@@ -95,6 +100,8 @@ def test_fit_two_corpora_with_diversity_and_evaluate(corpora, tmp_path, scored):
         "noises_per_mixture": 2,
         "speed": [0.9, 1.1],
         "pitch_semitones": [-1.0, 1.0],
+        "noise_shift": [-0.5, 0.5],
+        "noise_tilt": 3.0,
     }
     # The model was fitted on exactly this task's training set.
     task = make_separation_task([a, b], **metadata["task"])
@@ -112,6 +119,16 @@ def test_evaluate_reads_old_single_corpus_metadata(corpora, tmp_path, scored):
     # One corpus is still stored as one string.
     assert metadata["corpus"] == str(a)
     assert metadata["task"]["snr_db"] == 0.0
+    # Not given, the noise is shifted and tilted as the docs recommend.
+    assert metadata["task"]["noise_shift"] == [-1.0, 1.0]
+    assert metadata["task"]["noise_tilt"] == [-6.0, 6.0]
+    task = make_separation_task(a, **metadata["task"])
+    assert model.n_frames_ == sum(1 + len(m) // 256 for m in task.mixtures_train)
+    plain = make_separation_task(a, random_state=0)
+    assert not all(
+        np.array_equal(x, y)
+        for x, y in zip(task.mixtures_train, plain.mixtures_train, strict=True)
+    )
     # A model file written before the diversity options existed.
     old = tmp_path / "old.joblib"
     save_model(
@@ -136,6 +153,8 @@ def test_evaluate_reads_old_single_corpus_metadata(corpora, tmp_path, scored):
         (["--snr-db", "10", "-5"], "snr_db to be a finite number or a (low, high)"),
         (["--speed", "0", "1.1"], "speed to be a positive number or a (low, high)"),
         (["--noises-per-mixture", "0"], "'noises_per_mixture' parameter"),
+        (["--noise-shift", "1", "-1"], "noise_shift to be a finite number or a"),
+        (["--noise-tilt", "1", "2", "3"], "Expected --noise-tilt to be one value"),
     ],
 )
 def test_fit_rejects_bad_diversity_options(corpora, tmp_path, capsys, options, message):

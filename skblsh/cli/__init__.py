@@ -145,6 +145,24 @@ def _build_parser():
         metavar="ST",
         help="training speech: pitch shift in semitones, or a LOW HIGH range",
     )
+    p.add_argument(
+        "--noise-shift",
+        nargs="+",
+        type=float,
+        default=None,
+        metavar="OCTAVES",
+        help="training noise: frequency shift in octaves, or a LOW HIGH range "
+        "(default -1 1 with --corpus; 0 turns it off)",
+    )
+    p.add_argument(
+        "--noise-tilt",
+        nargs="+",
+        type=float,
+        default=None,
+        metavar="DB",
+        help="training noise: spectral tilt in dB per octave, or a LOW HIGH range "
+        "(default -6 6 with --corpus; 0 turns it off)",
+    )
     _add_model_options(p)
     p.set_defaults(func=_cmd_fit)
 

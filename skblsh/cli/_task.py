@@ -24,7 +24,13 @@ _DIVERSITY = {
     "noises_per_mixture": 1,
     "speed": None,
     "pitch_semitones": None,
+    "noise_shift": None,
+    "noise_tilt": None,
 }
+# What `skblsh fit --corpus` trains with when these options are not given:
+# noise types the corpus does not have, chosen on validation splits of
+# unseen speakers and noise types (docs/user_guide/separator.rst).
+RECOMMENDED_TRAINING = {"noise_shift": [-1.0, 1.0], "noise_tilt": [-6.0, 6.0]}
 
 
 _FIRST_BATCH = 1024
@@ -92,6 +98,10 @@ def _load_task(corpus, kwargs, quiet):
 
 def _cmd_fit(args):
     kwargs = _task_kwargs(args)
+    if args.corpus is not None:
+        for name, value in RECOMMENDED_TRAINING.items():
+            if kwargs[name] is None:
+                kwargs[name] = value
     data = _load_task(args.corpus, kwargs, args.quiet)
     separator = _build_separator(args, args.random_state)
     mixtures, sources = data.mixtures_train, data.sources_train
