@@ -416,6 +416,7 @@ def test_all_options_are_seeded():
         (dict(pitch_semitones=(2, 1)), ValueError, "pitch_semitones to be a finite"),
         (dict(noise_shift=(1, -1)), ValueError, "noise_shift to be a finite"),
         (dict(noise_shift=np.nan), ValueError, "'noise_shift' parameter"),
+        (dict(noise_shift=(-1, 5)), ValueError, r"noise_shift within \[-4, 4\]"),
         (dict(noise_tilt=(0, np.inf)), ValueError, "noise_tilt to be a finite"),
         (dict(noise_tilt="steep"), ValueError, "'noise_tilt' parameter"),
         (dict(noises_per_mixture=0), ValueError, "'noises_per_mixture' parameter"),

@@ -177,6 +177,7 @@ def _perturb(y, rate, steps):
 # flat below a 160th of it (50 Hz), and stays within this many dB: the
 # power is rescaled to the SNR afterwards, so only the spectral shape counts.
 _TILT_LIMIT_DB = 18.0
+_MAX_SHIFT = 4.0
 
 
 def _perturb_noise(segment_at, n_len, shift, tilt):
@@ -310,10 +311,11 @@ def make_mixtures(
         Frequency shift of the noise in octaves: every frequency of the
         noise scales by ``2 ** noise_shift`` (``n_samples * 2 **
         noise_shift`` samples of the clip are read and resampled to the
-        utterance's length, so its time scale changes too); a pair draws it
-        uniformly per mixture. With `noise_tilt`, it makes noise types the
-        clips do not have (insects chirping an octave lower, a machine's hum
-        higher). None leaves the noise as it is.
+        utterance's length, so its time scale changes too; what a shift up
+        moves above the Nyquist frequency is lost), at most 4 octaves either
+        way; a pair draws it uniformly per mixture. With `noise_tilt`, it
+        makes noise types the clips do not have (insects chirping an octave
+        lower, a machine's hum higher). None leaves the noise as it is.
     noise_tilt : float or (float, float), default=None
         Spectral tilt of the noise in dB per octave (positive boosts the
         high frequencies), pivoting on an eighth of the Nyquist frequency
@@ -377,8 +379,9 @@ def make_mixtures(
     ValueError
         If an utterance or a noise clip is all zeros, if a cropped noise
         segment is all zeros, if there are fewer clips (or groups) than
-        ``n_noises * noises_per_mixture``, or if a range is not a
-        (low, high) pair with low <= high.
+        ``n_noises * noises_per_mixture``, if a range is not a
+        (low, high) pair with low <= high, or if `noise_shift` goes beyond
+        4 octaves.
 
     Examples
     --------
@@ -415,6 +418,13 @@ def make_mixtures(
     rate_range = _as_range(speed, "speed", positive=True)
     pitch = _as_range(pitch_semitones, "pitch_semitones")
     shift = _as_range(noise_shift, "noise_shift")
+    if shift is not None and max(abs(shift[0]), abs(shift[1])) > _MAX_SHIFT:
+        # Beyond it the clip read for one mixture grows (or shrinks) by more
+        # than 2 ** _MAX_SHIFT, and little of the noise stays below Nyquist.
+        raise ValueError(
+            f"Expected noise_shift within [-{_MAX_SHIFT:g}, {_MAX_SHIFT:g}] "
+            f"octaves, got {noise_shift!r}."
+        )
     tilt = _as_range(noise_tilt, "noise_tilt")
     dtype = np.result_type(*[y.dtype for y in speech], *[y.dtype for y in noise])
 
