@@ -252,6 +252,12 @@ def test_zero_noise_shift_and_tilt_are_the_plain_training_set(two_corpora):
     )
 
 
+def test_noise_shift_bound_is_checked_before_reading(tmp_path):
+    # No corpus at this path: the bound must fail first, naming the option.
+    with pytest.raises(ValueError, match=r"noise_shift within \[-4, 4\]"):
+        make_separation_task(tmp_path / "missing", noise_shift=(-1, 5))
+
+
 def test_training_options_need_enough_training_types(two_corpora):
     a, _ = two_corpora
     # 4 noise types, 1 held out in the open protocol: 3 left for 2 x 2 draws.

@@ -36,11 +36,12 @@ def _check_nonsilent(ys, name):
             )
 
 
-def _as_range(value, name, *, positive=False):
+def _as_range(value, name, *, positive=False, bound=None):
     """Return ``(low, high, drawn)`` for a number or a (low, high) pair.
 
     None stays None. A number gives ``drawn=False`` (used as is, no random
     draw); a pair gives ``drawn=True`` (uniform draw in [low, high]).
+    ``bound`` limits the values to [-bound, bound].
     """
     if value is None:
         return None
@@ -61,13 +62,19 @@ def _as_range(value, name, *, positive=False):
     if isinstance(value, Real) and not isinstance(value, bool):
         if not ok(value):
             raise ValueError(expected)
-        return (value, value, False)
-    if not isinstance(value, (tuple, list)) or len(value) != 2:
-        raise ValueError(expected)
-    low, high = value
-    if not (ok(low) and ok(high)) or low > high:
-        raise ValueError(expected)
-    return (float(low), float(high), True)
+        spec = (value, value, False)
+    else:
+        if not isinstance(value, (tuple, list)) or len(value) != 2:
+            raise ValueError(expected)
+        low, high = value
+        if not (ok(low) and ok(high)) or low > high:
+            raise ValueError(expected)
+        spec = (float(low), float(high), True)
+    if bound is not None and max(abs(spec[0]), abs(spec[1])) > bound:
+        raise ValueError(
+            f"Expected {name} within [-{bound:g}, {bound:g}], got {value!r}."
+        )
+    return spec
 
 
 def _draw(rng, spec, default):
@@ -177,14 +184,17 @@ def _perturb(y, rate, steps):
 # flat below a 160th of it (50 Hz), and stays within this many dB: the
 # power is rescaled to the SNR afterwards, so only the spectral shape counts.
 _TILT_LIMIT_DB = 18.0
-_MAX_SHIFT = 4.0
+# Octaves: a shift of k reads 2 ** k times the utterance's length from the
+# clip, and beyond 4 little of the noise stays below Nyquist.
+MAX_NOISE_SHIFT = 4.0
 
 
 def _perturb_noise(segment_at, n_len, shift, tilt):
     """A noise segment of ``n_len`` samples, frequency-shifted by ``shift``
     octaves and tilted by ``tilt`` dB per octave.
 
-    ``segment_at(n)`` reads ``n`` samples of the clip. A shift scales every
+    ``segment_at(n)`` reads ``n`` samples of the clip (float64); with no
+    shift and no tilt the segment is returned as read. A shift scales every
     frequency by ``2 ** shift``: ``n_len * 2 ** shift`` samples are read and
     resampled to ``n_len`` (content shifted above Nyquist is dropped).
     """
@@ -417,14 +427,7 @@ def make_mixtures(
     gain = _as_range(gain_db, "gain_db")
     rate_range = _as_range(speed, "speed", positive=True)
     pitch = _as_range(pitch_semitones, "pitch_semitones")
-    shift = _as_range(noise_shift, "noise_shift")
-    if shift is not None and max(abs(shift[0]), abs(shift[1])) > _MAX_SHIFT:
-        # Beyond it the clip read for one mixture grows (or shrinks) by more
-        # than 2 ** _MAX_SHIFT, and little of the noise stays below Nyquist.
-        raise ValueError(
-            f"Expected noise_shift within [-{_MAX_SHIFT:g}, {_MAX_SHIFT:g}] "
-            f"octaves, got {noise_shift!r}."
-        )
+    shift = _as_range(noise_shift, "noise_shift", bound=MAX_NOISE_SHIFT)
     tilt = _as_range(noise_tilt, "noise_tilt")
     dtype = np.result_type(*[y.dtype for y in speech], *[y.dtype for y in noise])
 
@@ -500,17 +503,10 @@ def _render(plan, speech, noise, dtype, max_abs, noises_per_mixture):
         for j, offset in clips:
 
             def segment_at(size, clip=noise[j], offset=offset):
-                return np.take(clip, np.arange(offset, offset + size), mode="wrap")
+                segment = np.take(clip, np.arange(offset, offset + size), mode="wrap")
+                return segment.astype(np.float64)
 
-            if shift == 0.0 and tilt == 0.0:
-                segment = segment_at(n_len).astype(np.float64)
-            else:
-                segment = _perturb_noise(
-                    lambda size: segment_at(size).astype(np.float64),
-                    n_len,
-                    shift,
-                    tilt,
-                )
+            segment = _perturb_noise(segment_at, n_len, shift, tilt)
             p_n = np.dot(segment, segment)
             if p_n == 0.0:
                 raise ValueError(
