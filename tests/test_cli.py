@@ -288,3 +288,49 @@ def test_fit_options_reach_the_separator():
     )
     sep = _build_separator(args, 0)
     assert (sep.mask_median, sep.mask_smoothing) == (0, 1)
+
+
+def test_mask_bias_option(model_path, tmp_path, capsys):
+    from skblsh.cli import _build_parser
+    from skblsh.cli._common import _build_separator
+    from skblsh.persistence import load_model, save_model
+
+    parser = _build_parser()
+    assert (
+        _build_separator(parser.parse_args(["fit", "-o", "m"]), 0).mask_bias == "auto"
+    )
+    args = parser.parse_args(["fit", "-o", "m", "--mask-bias", "-0.5"])
+    assert _build_separator(args, 0).mask_bias == -0.5
+    with pytest.raises(SystemExit) as exc:
+        parser.parse_args(
+            ["denoise", "--model", "m", "x", "-o", "o", "--mask-bias", "max"]
+        )
+    assert exc.value.code == 2
+    assert "'auto' or a number" in capsys.readouterr().err
+
+    # denoise --mask-bias overrides the model's for this run.
+    wav = tmp_path / "in.wav"
+    mixture = load_demo().mixtures_test[0] * 0.5
+    sf.write(wav, mixture, 16000, subtype="FLOAT")
+    base = ["denoise", "--model", str(model_path), str(wav)]
+    assert main([*base, "-o", str(tmp_path / "auto")]) == 0
+    assert main([*base, "-o", str(tmp_path / "low"), "--mask-bias", "-1"]) == 0
+    auto, _ = sf.read(tmp_path / "auto" / "in.wav")
+    low, _ = sf.read(tmp_path / "low" / "in.wav")
+    separator = load_model(model_path)
+    assert separator.mask_bias == "auto" and separator.refiner_ is not None
+    (expected,) = separator.set_params(mask_bias=-1.0).predict([sf.read(wav)[0]])
+    # Written as 16-bit PCM: within two quantisation steps.
+    np.testing.assert_allclose(low, expected, atol=2 / 32768)
+    assert np.abs(low - auto).max() > 1e-3
+
+    # A model without the refinement stage refuses a bias before any file.
+    separator.refiner_ = None
+    plain = save_model(separator, tmp_path / "plain.joblib")
+    status = main(
+        ["denoise", "--model", str(plain), str(wav), "-o", str(tmp_path / "x"),
+         "--mask-bias", "0.5"]
+    )  # fmt: skip
+    err = capsys.readouterr().err.strip()
+    assert status == 1 and err.startswith("skblsh: error:") and "mask_bias" in err
+    assert not (tmp_path / "x").exists()

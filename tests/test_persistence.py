@@ -116,6 +116,21 @@ def test_separator_saved_before_the_median_predicts_without_it():
     assert not np.array_equal(median, expected[0])
 
 
+def test_separator_saved_before_the_bias_predicts_without_it():
+    sep, test = _fitted_separator("random")
+    assert sep.refiner_ is not None
+    state = sep.__getstate__()
+    del state["mask_bias"]
+    old = type(sep).__new__(type(sep))
+    old.__setstate__(state)
+    assert old.mask_bias == 0.0
+    expected = sep.set_params(mask_bias=0.0).predict(test)
+    for a, b in zip(old.predict(test), expected, strict=True):
+        np.testing.assert_array_equal(a, b)
+    (biased,) = sep.set_params(mask_bias="auto").predict(test[:1])
+    assert not np.array_equal(biased, expected[0])
+
+
 def test_saved_file_carries_the_version(tmp_path):
     path = save_model(RandomLSH(8), tmp_path / "m.joblib")
     payload = joblib.load(path)

@@ -8,6 +8,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from skblsh.separation import _refine, stft
 from skblsh.separation._refine import (
     MaskRefiner,
+    fidelity_bias,
     noise_spectrum,
     noise_statistics,
     recording_statistics,
@@ -203,3 +204,84 @@ def test_band_weights_count_every_stoi_band_alike():
     widest = max(band.sum() for band in bands)
     assert_allclose(w[outside], 0.2 * totals[0] / widest, rtol=1e-12)
     assert_allclose(w.mean(), 1.0)
+
+
+def test_fidelity_bias_leaves_the_stoi_bands_alone():
+    bias = fidelity_bias(513, 16000)
+    hz = np.linspace(0, 8000, 513)
+    assert_array_equal(bias[hz < 100], -1.0)
+    assert_array_equal(bias[hz >= 4400], -2.0)
+    # STOI's third-octave bands span 134 Hz to 4.28 kHz.
+    inside = (hz >= 100) & (hz < 4400)
+    assert_array_equal(bias[inside], 0.0)
+    assert hz[inside][0] < 150.0 * 2 ** (-1 / 6) and hz[inside][-1] > 3810 * 2 ** (
+        1 / 6
+    )
+    # Bins are placed by frequency at any rate and length.
+    hz8 = np.linspace(0, 4000, 129)
+    assert_array_equal(fidelity_bias(129, 8000), np.where(hz8 < 100, -1.0, 0.0))
+
+
+def _logit(p):
+    p = np.clip(p, 1e-300, 1.0)
+    return np.log(p) - np.log1p(-np.minimum(p, 1 - 1e-16))
+
+
+@pytest.fixture
+def refined(demo, demo_pairs, small_separator):
+    m, s = demo_pairs()
+    sep = small_separator(refine=True, mask_median=0, mask_smoothing=0).fit(m, s)
+    return sep, demo.mixtures_test[0].astype(np.float64)
+
+
+def test_mask_bias_adds_to_the_refined_log_odds(refined):
+    sep, x = refined
+    plain = sep.set_params(mask_bias=0.0).predict_mask(x)
+    rng = np.random.RandomState(0)
+    for bias in (-1.5, 0.7, rng.randn(513)):
+        biased = sep.set_params(mask_bias=bias).predict_mask(x)
+        expected = 1 / (1 + np.exp(-(_logit(plain) + bias)))
+        assert_allclose(biased, expected, atol=1e-9)
+        assert np.abs(biased - plain).max() > 0.05
+    # "auto" is the fidelity profile; the bins it leaves alone are unchanged
+    # through the default post-processing, which works bin by bin.
+    auto = sep.set_params(mask_bias="auto").predict_mask(x)
+    assert_array_equal(
+        auto, sep.set_params(mask_bias=fidelity_bias(513, 16000)).predict_mask(x)
+    )
+    sep.set_params(mask_median=2, mask_smoothing=2)
+    auto, plain = (
+        sep.set_params(mask_bias="auto").predict_mask(x),
+        sep.set_params(mask_bias=0.0).predict_mask(x),
+    )
+    inside = fidelity_bias(513, 16000) == 0
+    assert_array_equal(auto[:, inside], plain[:, inside])
+    assert np.all(auto[:, ~inside] <= plain[:, ~inside])
+    assert np.all(auto[:, ~inside].mean(0) < plain[:, ~inside].mean(0))
+
+
+def test_bad_mask_bias_is_refused(refined):
+    sep, x = refined
+    for bias, match in [
+        (np.zeros(3), r"mask_bias .*shape \(513,\).*got shape \(3,\)"),
+        (np.zeros((2, 513)), r"mask_bias .*shape \(513,\)"),
+        (np.nan, "finite mask_bias"),
+        (np.full(513, np.inf), "finite mask_bias"),
+        ("max", "mask_bias to be 'auto'.*'max'"),
+    ]:
+        sep.set_params(mask_bias=bias)
+        with pytest.raises(ValueError, match=match):
+            sep.predict_mask(x)
+        with pytest.raises(ValueError, match=match):
+            sep.predict([x])
+
+
+def test_mask_bias_needs_the_refinement_stage(demo, demo_pairs, small_separator):
+    m, s = demo_pairs()
+    sep = small_separator(refine=False).fit(m, s)
+    x = demo.mixtures_test[0].astype(np.float64)
+    expected = sep.predict_mask(x)
+    assert_array_equal(sep.set_params(mask_bias=0.0).predict_mask(x), expected)
+    sep.set_params(mask_bias=-0.5)
+    with pytest.raises(ValueError, match="mask_bias .*no refinement stage"):
+        sep.predict([x])

@@ -25,6 +25,30 @@ def _add_model_options(p):
     p.add_argument("--random-state", type=int, default=0, help="seed (default 0)")
 
 
+def _mask_bias(text):
+    if text == "auto":
+        return text
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected 'auto' or a number (log-odds), got {text!r}"
+        ) from None
+
+
+def _add_mask_bias(p, default):
+    p.add_argument(
+        "--mask-bias",
+        type=_mask_bias,
+        default=default,
+        metavar="auto|LOGODDS",
+        help="added to the refined masks' log-odds: below 0 removes more noise "
+        "(higher SDR, lower STOI), above 0 keeps more speech; 'auto' removes "
+        "more below 100 Hz and above 4.4 kHz only"
+        + (" (default auto)" if default else " (default: the model's)"),
+    )
+
+
 def _build_parser():
     parser = argparse.ArgumentParser(
         prog="skblsh",
@@ -164,6 +188,7 @@ def _build_parser():
         "(default -6 6 with --corpus; 0 turns it off)",
     )
     _add_model_options(p)
+    _add_mask_bias(p, "auto")
     p.set_defaults(func=_cmd_fit)
 
     p = sub.add_parser("denoise", help="denoise audio files with a saved model")
@@ -194,6 +219,7 @@ def _build_parser():
         help="denoise on a dask cluster, e.g. tcp://host:8786 (needs the 'dask' "
         "extra); files are read and written here",
     )
+    _add_mask_bias(p, None)
     p.set_defaults(func=_cmd_denoise)
 
     p = sub.add_parser("evaluate", help="score a saved model on a corpus test split")
@@ -206,6 +232,7 @@ def _build_parser():
     p.add_argument("--protocol", choices=["closed", "open"], default=None)
     p.add_argument("--max-utterances", type=int, default=None)
     p.add_argument("--random-state", type=int, default=None)
+    _add_mask_bias(p, None)
     p.set_defaults(func=_cmd_evaluate)
     return parser
 

@@ -43,6 +43,7 @@ def _build_separator(args, random_state):
         context=args.context,
         mask_median=args.mask_median,
         mask_smoothing=args.mask_smoothing,
+        mask_bias=args.mask_bias,
         random_state=random_state,
     )
 
@@ -102,7 +103,7 @@ def _evaluate_systems(systems, train, test, *, quiet=False):
     return rows, estimates_by_name
 
 
-def _load_separator(path):
+def _load_separator(path, mask_bias=None):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         model, metadata = load_model(path, return_metadata=True)
@@ -112,4 +113,8 @@ def _load_separator(path):
         raise ValueError(
             f"Expected '{path}' to hold a MaskingSeparator, got {type(model).__name__}."
         )
+    if mask_bias is not None:
+        model.set_params(mask_bias=mask_bias)
+        # A bias the model cannot take fails here, before any file is read.
+        model._mask_bias()
     return model, metadata

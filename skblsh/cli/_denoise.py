@@ -195,7 +195,7 @@ def _submitter(args, n_jobs, separator):
 
 
 def _cmd_denoise(args):
-    separator, _ = _load_separator(args.model)
+    separator, _ = _load_separator(args.model, args.mask_bias)
     out = Path(args.output)
     if out.exists() and not out.is_dir():
         raise ValueError(

@@ -157,7 +157,7 @@ def _cmd_fit(args):
 
 
 def _cmd_evaluate(args):
-    separator, metadata = _load_separator(args.model)
+    separator, metadata = _load_separator(args.model, args.mask_bias)
     # Models saved before the diversity options existed store only protocol,
     # max_utterances and random_state; the others then take the library's
     # defaults, which is what those models were trained with.

@@ -61,6 +61,8 @@ from ._postprocess import frame_mean
 
 __all__ = [
     "MaskRefiner",
+    "check_mask_bias",
+    "fidelity_bias",
     "floor_step",
     "noise_spectrum",
     "noise_statistics",
@@ -77,6 +79,11 @@ FREQUENCY = 9
 # this many frames, evenly spread over the recording.
 FLOOR_FRAMES = 4096
 FLOOR_PERCENTILE = 10.0
+# mask_bias="auto": log-odds added below LOW_HZ and from HIGH_HZ up, outside
+# STOI's third-octave bands (134 Hz to 4.3 kHz) with a margin for the two
+# analyses' spectral leakage.
+LOW_HZ, LOW_BIAS = 100.0, -1.0
+HIGH_HZ, HIGH_BIAS = 4400.0, -2.0
 
 
 def floor_step(n_frames_total):
@@ -332,16 +339,77 @@ class MaskRefiner:
         return 1.0 / (1.0 + np.exp(-z.astype(np.float64)))
 
     def predict_masks(
-        self, raw, m0, magnitudes, a, lo, hi, n_total, floor, level, noise
+        self, raw, m0, magnitudes, a, lo, hi, n_total, floor, level, noise, bias=None
     ):
         """Refined masks of frames ``[lo, hi)`` (the arguments of
-        :func:`refine_features`), shape ``(hi - lo, n_bins)``, float64."""
+        :func:`refine_features`), shape ``(hi - lo, n_bins)``, float64.
+        ``bias``, of shape ``(n_bins,)``, is added to each bin's log-odds."""
         inputs = _inputs(raw, m0, magnitudes, a, lo, hi, n_total, floor, level, noise)
         z = np.empty((hi - lo, raw.shape[1]), dtype=np.float32)
         W = (self.W1_, self.b1_, self.w2_, self.b2_)
         _refine_kernel(lo, hi, n_total, *inputs, *W, z)
+        z = z.astype(np.float64)
+        if bias is not None:
+            z += bias
         # numpy's exp treats every element alike, whatever the array's length.
-        return 1.0 / (1.0 + np.exp(-z.astype(np.float64)))
+        return 1.0 / (1.0 + np.exp(-z))
+
+
+def fidelity_bias(n_bins, sr):
+    """Log-odds bias of each bin for ``mask_bias="auto"``.
+
+    The network is trained for intelligibility: its training bins are
+    weighted by the STOI bands, and its output is the probability that
+    speech dominates the bin. Below ``LOW_HZ`` and from ``HIGH_HZ`` up, out
+    of every band STOI reads, a bin counts only for fidelity, and there a
+    lower log-odds (more noise removed) serves it. On the validation splits
+    this gained +0.5 / +0.4 / +0.3 dB SDR and +0.04 / +0.06 / +0.07 PESQ-WB
+    at -5 / 0 / +5 dB, at equal STOI (the separator's user guide).
+
+    Examples
+    --------
+    >>> from skblsh.separation._refine import fidelity_bias
+    >>> bias = fidelity_bias(513, 16000)
+    >>> float(bias[0]), float(bias[100]), float(bias[-1])
+    (-1.0, 0.0, -2.0)
+    """
+    hz = np.arange(n_bins) * (sr / 2) / (n_bins - 1)
+    bias = np.zeros(n_bins)
+    bias[hz < LOW_HZ] = LOW_BIAS
+    bias[hz >= HIGH_HZ] = HIGH_BIAS
+    return bias
+
+
+def check_mask_bias(mask_bias, n_bins, sr, refining):
+    """A separator's ``mask_bias`` as a log-odds vector over the bins, or
+    None when there is nothing to add."""
+    if isinstance(mask_bias, str) and mask_bias == "auto":
+        return fidelity_bias(n_bins, sr) if refining else None
+    if isinstance(mask_bias, str):
+        raise ValueError(
+            f"Expected mask_bias to be 'auto', a number or an array of "
+            f"log-odds, got {mask_bias!r}."
+        )
+    bias = np.asarray(mask_bias, dtype=np.float64)
+    if bias.ndim == 0:
+        bias = np.full(n_bins, float(bias))
+    if bias.shape != (n_bins,):
+        raise ValueError(
+            f"Expected mask_bias to be 'auto', a number or an array of shape "
+            f"{(n_bins,)} (one log-odds per bin), got shape {bias.shape}."
+        )
+    if not np.all(np.isfinite(bias)):
+        raise ValueError("Expected a finite mask_bias, got NaN or infinite values.")
+    if refining:
+        return bias
+    if np.any(bias != 0.0):
+        raise ValueError(
+            "mask_bias shifts the refinement stage's log-odds, but this "
+            "separator has no refinement stage (refine=False, a level other "
+            "than 'recording', or a single training group): leave "
+            "mask_bias='auto'."
+        )
+    return None
 
 
 def band_weights(F, sr):
