@@ -100,35 +100,24 @@ def test_fitted_separator_round_trips_with_identical_outputs(
     )
 
 
-def test_separator_saved_before_the_median_predicts_without_it():
-    sep, test = _fitted_separator("random")
-    # An older separator's pickled state has no mask_median.
-    state = sep.__getstate__()
-    del state["mask_median"]
-    old = type(sep).__new__(type(sep))
-    old.__setstate__(state)
-    assert old.mask_median == 0
-    expected = sep.set_params(mask_median=0).predict(test)
-    for a, b in zip(old.predict(test), expected, strict=True):
-        np.testing.assert_array_equal(a, b)
-    # The median is on by default and changes the output.
-    (median,) = sep.set_params(mask_median=2).predict(test[:1])
-    assert not np.array_equal(median, expected[0])
-
-
-def test_separator_saved_before_the_bias_predicts_without_it():
+@pytest.mark.parametrize(
+    "param, before, default", [("mask_median", 0, 2), ("mask_bias", 0.0, "auto")]
+)
+def test_separator_saved_before_a_parameter_predicts_as_it_did(param, before, default):
     sep, test = _fitted_separator("random")
     assert sep.refiner_ is not None
+    # An older separator's pickled state does not have the parameter.
     state = sep.__getstate__()
-    del state["mask_bias"]
+    del state[param]
     old = type(sep).__new__(type(sep))
     old.__setstate__(state)
-    assert old.mask_bias == 0.0
-    expected = sep.set_params(mask_bias=0.0).predict(test)
+    assert getattr(old, param) == before
+    expected = sep.set_params(**{param: before}).predict(test)
     for a, b in zip(old.predict(test), expected, strict=True):
         np.testing.assert_array_equal(a, b)
-    (biased,) = sep.set_params(mask_bias="auto").predict(test[:1])
-    assert not np.array_equal(biased, expected[0])
+    # The new default changes the output.
+    (new,) = sep.set_params(**{param: default}).predict(test[:1])
+    assert not np.array_equal(new, expected[0])
 
 
 def test_saved_file_carries_the_version(tmp_path):
