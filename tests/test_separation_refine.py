@@ -268,6 +268,8 @@ def test_bad_mask_bias_is_refused(refined):
         (np.nan, "finite mask_bias"),
         (np.full(513, np.inf), "finite mask_bias"),
         ("max", "mask_bias to be 'auto'.*'max'"),
+        ({"low": -1}, "mask_bias to be 'auto'.*'low'"),
+        (["a"] * 513, "mask_bias to be 'auto'"),
     ]:
         sep.set_params(mask_bias=bias)
         with pytest.raises(ValueError, match=match):

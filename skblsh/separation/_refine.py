@@ -385,12 +385,15 @@ def check_mask_bias(mask_bias, n_bins, sr, refining):
     None when there is nothing to add."""
     if isinstance(mask_bias, str) and mask_bias == "auto":
         return fidelity_bias(n_bins, sr) if refining else None
-    if isinstance(mask_bias, str):
+    try:
+        if isinstance(mask_bias, str):
+            raise ValueError
+        bias = np.asarray(mask_bias, dtype=np.float64)
+    except (TypeError, ValueError):
         raise ValueError(
             f"Expected mask_bias to be 'auto', a number or an array of "
             f"log-odds, got {mask_bias!r}."
-        )
-    bias = np.asarray(mask_bias, dtype=np.float64)
+        ) from None
     if bias.ndim == 0:
         bias = np.full(n_bins, float(bias))
     if bias.shape != (n_bins,):
