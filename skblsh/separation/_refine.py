@@ -373,7 +373,7 @@ def fidelity_bias(n_bins, sr):
     >>> float(bias[0]), float(bias[100]), float(bias[-1])
     (-1.0, 0.0, -2.0)
     """
-    hz = np.arange(n_bins) * (sr / 2) / (n_bins - 1)
+    hz = np.fft.rfftfreq(2 * (n_bins - 1), 1 / sr)
     bias = np.zeros(n_bins)
     bias[hz < LOW_HZ] = LOW_BIAS
     bias[hz >= HIGH_HZ] = HIGH_BIAS
@@ -383,17 +383,20 @@ def fidelity_bias(n_bins, sr):
 def check_mask_bias(mask_bias, n_bins, sr, refining):
     """A separator's ``mask_bias`` as a log-odds vector over the bins, or
     None when there is nothing to add."""
-    if isinstance(mask_bias, str) and mask_bias == "auto":
-        return fidelity_bias(n_bins, sr) if refining else None
-    try:
-        if isinstance(mask_bias, str):
-            raise ValueError
-        bias = np.asarray(mask_bias, dtype=np.float64)
-    except (TypeError, ValueError):
+    if isinstance(mask_bias, str):
+        if mask_bias == "auto":
+            return fidelity_bias(n_bins, sr) if refining else None
+        bias = None  # numpy would parse "1.5": a string is "auto" or refused
+    else:
+        try:
+            bias = np.asarray(mask_bias, dtype=np.float64)
+        except (TypeError, ValueError):
+            bias = None
+    if bias is None:
         raise ValueError(
             f"Expected mask_bias to be 'auto', a number or an array of "
             f"log-odds, got {mask_bias!r}."
-        ) from None
+        )
     if bias.ndim == 0:
         bias = np.full(n_bins, float(bias))
     if bias.shape != (n_bins,):
