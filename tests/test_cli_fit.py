@@ -84,6 +84,8 @@ def test_fit_two_corpora_with_diversity_and_evaluate(corpora, tmp_path, scored):
         "0.5",
         "--noise-tilt",
         "3",
+        "--synthetic-noise",
+        "0.5",
         *MODEL,
         "-o",
         str(path),
@@ -102,6 +104,7 @@ def test_fit_two_corpora_with_diversity_and_evaluate(corpora, tmp_path, scored):
         "pitch_semitones": [-1.0, 1.0],
         "noise_shift": [-0.5, 0.5],
         "noise_tilt": 3.0,
+        "synthetic_noise": 0.5,
     }
     # The model was fitted on exactly this task's training set.
     task = make_separation_task([a, b], **metadata["task"])
@@ -122,6 +125,7 @@ def test_evaluate_reads_old_single_corpus_metadata(corpora, tmp_path, scored):
     # Not given, the noise is shifted and tilted as the docs recommend.
     assert metadata["task"]["noise_shift"] == [-1.0, 1.0]
     assert metadata["task"]["noise_tilt"] == [-6.0, 6.0]
+    assert metadata["task"]["synthetic_noise"] == 0.25
     task = make_separation_task(a, **metadata["task"])
     assert model.n_frames_ == sum(1 + len(m) // 256 for m in task.mixtures_train)
     plain = make_separation_task(a, random_state=0)
@@ -196,7 +200,10 @@ def test_fit_first_batch_also_trains_the_refiner(corpora, tmp_path, monkeypatch)
     path = tmp_path / "model.joblib"
     argv = ["-q", "fit", "--corpus", str(corpora[0]), "--batch-size", "2"]
     assert main([*argv, *MODEL, "-o", str(path)]) == 0
-    task = make_separation_task(corpora[0])
+    # The training set of the recommended options, synthetic noise included.
+    task = make_separation_task(
+        corpora[0], **load_model(path, return_metadata=True)[1]["task"]
+    )
     n = len(task.mixtures_train)
     assert n > 7
     assert sizes == [5] + [2] * ((n - 5) // 2) + [1] * ((n - 5) % 2)

@@ -351,3 +351,73 @@ def test_demo_data_rebuilds_from_the_corpus(corpus_path, tmp_path):
             sf.read(tmp_path / rel, dtype="int16")[0],
             sf.read(demo / rel, dtype="int16")[0],
         )
+
+
+# ------------------------------------------------------------ synthetic noise
+
+
+@pytest.mark.parametrize("options", [{}, TRAIN_OPTIONS])
+def test_synthetic_noise_adds_mixtures_and_changes_nothing_else(two_corpora, options):
+    a, b = two_corpora
+    kwargs = dict(protocol="open", test_size=0.3, snr_db=(-5, 10), random_state=4)
+    plain = make_separation_task([a, b], **options, **kwargs)
+    task = make_separation_task([a, b], synthetic_noise=0.5, **options, **kwargs)
+    n = len(plain.mixtures_train)
+    k = int(round(0.5 * n))
+    assert len(task.mixtures_train) == n + k
+    # The recorded training mixtures and the whole test split are those
+    # made without the option.
+    for key in ("mixtures", "sources", "noises"):
+        _assert_lists_equal(task[f"{key}_train"][:n], plain[f"{key}_train"])
+        _assert_lists_equal(task[f"{key}_test"], plain[f"{key}_test"])
+    for key in ("groups", "speakers", "snr_db", "noise_ids", "noise_types"):
+        np.testing.assert_array_equal(task[f"{key}_train"][:n], plain[f"{key}_train"])
+    np.testing.assert_array_equal(
+        task.speaker_noise_train[:n], plain.speaker_noise_train
+    )
+    # Each new mixture: a training source, synthetic noise at its SNR.
+    sources = {}
+    for i, x in enumerate(plain.sources_train):
+        sources.setdefault(x.tobytes(), []).append(i)
+    kinds = ["chirps", "sweeps", "impacts"]
+    for j in range(k):
+        m = n + j
+        source, noise = task.sources_train[m], task.noises_train[m]
+        same = sources[source.tobytes()]
+        i = same[np.flatnonzero(plain.snr_db_train[same] == task.snr_db_train[m])[0]]
+        assert snr(source, noise) == pytest.approx(task.snr_db_train[m], abs=1e-4)
+        np.testing.assert_array_equal(task.mixtures_train[m], source + noise)
+        label = f"synthetic-{kinds[j % 3]}"
+        assert task.speaker_noise_train[m].tolist() == [plain.speakers_train[i], label]
+        assert np.all(task.noise_types_train[m] == label)
+        assert np.all(task.noise_ids_train[m] == -1)
+        assert task.groups_train[m] == plain.groups_train[i]
+        assert task.utterances_train[m] == plain.utterances_train[i]
+        # Not a copy of any recorded noise.
+        assert not any(
+            np.allclose(noise, x) for x in plain.noises_train if len(x) == len(noise)
+        )
+    assert set(kinds) <= {t.split("-")[-1] for t in task.noise_groups_train}
+    assert f"{k} more mixtures with synthetic noise" in task.DESCR
+    assert f"Train: {n} mixtures" in task.DESCR
+    again = make_separation_task([a, b], synthetic_noise=0.5, **options, **kwargs)
+    _assert_lists_equal(again.noises_train, task.noises_train)
+
+
+def test_synthetic_noise_zero_and_max_abs(two_corpora):
+    a, b = two_corpora
+    kwargs = dict(protocol="open", test_size=0.3, random_state=1)
+    plain = make_separation_task([a, b], **kwargs)
+    none = make_separation_task([a, b], synthetic_noise=0.0, **kwargs)
+    _assert_lists_equal(none.mixtures_train, plain.mixtures_train)
+    assert none.DESCR == plain.DESCR
+    loud = make_separation_task(
+        [a, b], synthetic_noise=1.0, snr_db=-10.0, max_abs=0.25, **kwargs
+    )
+    for m, s, z in zip(
+        loud.mixtures_train, loud.sources_train, loud.noises_train, strict=True
+    ):
+        assert np.max(np.abs(m)) < 0.25
+        assert snr(s, z) == pytest.approx(-10.0, abs=1e-3)
+    with pytest.raises(ValueError, match="'synthetic_noise' parameter"):
+        make_separation_task([a, b], synthetic_noise=-0.1)

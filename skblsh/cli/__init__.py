@@ -187,6 +187,15 @@ def _build_parser():
         help="training noise: spectral tilt in dB per octave, or a LOW HIGH range "
         "(default -6 6 with --corpus; 0 turns it off)",
     )
+    p.add_argument(
+        "--synthetic-noise",
+        type=float,
+        default=None,
+        metavar="FRACTION",
+        help="training mixtures: add this fraction more, with synthetic insect-, "
+        "bird- and workshop-like noise (default 0.25 with --corpus; 0 turns it "
+        "off)",
+    )
     _add_model_options(p)
     _add_mask_bias(p, "auto")
     p.set_defaults(func=_cmd_fit)

@@ -26,11 +26,16 @@ _DIVERSITY = {
     "pitch_semitones": None,
     "noise_shift": None,
     "noise_tilt": None,
+    "synthetic_noise": None,
 }
 # What `skblsh fit --corpus` trains with when these options are not given:
 # noise types the corpus does not have, chosen on validation splits of
 # unseen speakers and noise types (docs/user_guide/separator.rst).
-RECOMMENDED_TRAINING = {"noise_shift": [-1.0, 1.0], "noise_tilt": [-6.0, 6.0]}
+RECOMMENDED_TRAINING = {
+    "noise_shift": [-1.0, 1.0],
+    "noise_tilt": [-6.0, 6.0],
+    "synthetic_noise": 0.25,
+}
 
 
 _FIRST_BATCH = 1024

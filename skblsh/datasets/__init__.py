@@ -14,6 +14,7 @@ from ._fashion_mnist import load_fashion_mnist
 from ._folders import load_audio_folder, load_demand, load_timit
 from ._io import AudioConversionWarning, AudioFileError, read_audio, write_audio
 from ._mixing import make_mixtures
+from ._synthetic import make_synthetic_noise
 from ._task import make_separation_task
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "load_timit",
     "make_mixtures",
     "make_separation_task",
+    "make_synthetic_noise",
     "read_audio",
     "write_audio",
 ]

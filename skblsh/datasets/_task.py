@@ -17,6 +17,7 @@ from ._mixing import (
     _plan_mixtures,
     make_mixtures,
 )
+from ._synthetic import SYNTHETIC_KINDS, make_synthetic_noise
 
 __all__ = ["make_separation_task"]
 
@@ -127,6 +128,54 @@ def _speaker_noise(speakers, noise_types):
     return np.c_[np.asarray(speakers).astype(str), noise]
 
 
+def _add_synthetic(out, fraction, max_abs, sr, rng):
+    """Append the `synthetic_noise` mixtures to the training split of `out`;
+    return how many. Drawn after the test split, from a stream of their
+    own, so the recorded mixtures of both splits are those made without."""
+    n_train = len(out.mixtures_train)
+    n_new = int(round(fraction * n_train))
+    if n_new == 0:
+        return 0
+    draw = check_random_state(rng.randint(np.iinfo(np.int32).max))
+    picked = draw.choice(n_train, n_new, replace=n_new > n_train)
+    kinds = [SYNTHETIC_KINDS[j % len(SYNTHETIC_KINDS)] for j in range(n_new)]
+    for i, kind in zip(picked, kinds, strict=True):
+        source = out.sources_train[i]
+        noise = make_synthetic_noise(kind, source.shape[0], sr=sr, random_state=draw)
+        snr = out.snr_db_train[i]
+        src64 = source.astype(np.float64)
+        noise *= np.sqrt(np.dot(src64, src64) / 10 ** (snr / 10) / np.dot(noise, noise))
+        peak = np.max(np.abs(src64 + noise))
+        c = 1.0
+        if max_abs is not None and peak > max_abs:
+            # As make_mixtures: a hair below, for the float32 rounding.
+            c = max_abs / peak * (1 - 1e-6)
+            source = (c * src64).astype(source.dtype)
+        noise = (c * noise).astype(source.dtype)
+        out.sources_train.append(source)
+        out.noises_train.append(noise)
+        out.mixtures_train.append(source + noise)
+    labels = np.array([f"synthetic-{k}" for k in kinds])
+    types = out.noise_types_train
+    new_types = (
+        labels if types.ndim == 1 else np.repeat(labels[:, None], types.shape[1], 1)
+    )
+    speakers = out.speakers_train[picked]
+    out.noise_types_train = np.concatenate([types.astype(str), new_types])
+    out.speaker_noise_train = np.concatenate(
+        [out.speaker_noise_train, np.c_[speakers.astype(str), labels]]
+    )
+    ids = np.full((n_new, *types.shape[1:]), -1, dtype=np.int64)
+    out.noise_ids_train = np.concatenate([out.noise_ids_train, ids])
+    for key in ("groups_train", "speakers_train", "snr_db_train"):
+        out[key] = np.concatenate([out[key], out[key][picked]])
+    out.utterances_train = out.utterances_train + [
+        out.utterances_train[i] for i in picked
+    ]
+    out.noise_groups_train = sorted({*out.noise_groups_train, *labels.tolist()})
+    return n_new
+
+
 def _range_text(spec, unit=""):
     low, high, drawn = spec
     return f"[{low:g}, {high:g}]{unit}" if drawn else f"{low:g}{unit}"
@@ -148,6 +197,7 @@ _RANGE = [Interval(Real, None, None, closed="neither"), tuple, list]
         "pitch_semitones": [*_RANGE, None],
         "noise_shift": [*_RANGE, None],
         "noise_tilt": [*_RANGE, None],
+        "synthetic_noise": [Interval(Real, 0, None, closed="left"), None],
         "speech_groups": ["array-like", str, None],
         "noise_groups": ["array-like", str, None],
         "test_speech_groups": ["array-like", str, None],
@@ -172,6 +222,7 @@ def make_separation_task(
     pitch_semitones=None,
     noise_shift=None,
     noise_tilt=None,
+    synthetic_noise=None,
     speech_groups=None,
     noise_groups=None,
     test_speech_groups=None,
@@ -202,7 +253,8 @@ def make_separation_task(
     group name found in several corpora is one group.
 
     `noises_per_mixture`, `gain_db`, `speed`, `pitch_semitones`,
-    `noise_shift` and `noise_tilt` diversify the *training* mixtures only.
+    `noise_shift`, `noise_tilt` and `synthetic_noise` diversify the
+    *training* mixtures only.
     The test split is the plain protocol, and for a given `random_state` it
     is the same with or without these options, so that models trained with
     and without them are scored on identical test mixtures.
@@ -249,6 +301,17 @@ def make_separation_task(
     noise_tilt : float or (float, float), default=None
         Training only: spectral tilt of the noise in dB per octave (see
         :func:`make_mixtures`); a pair draws it per mixture.
+    synthetic_noise : float, default=None
+        Training only: add ``round(synthetic_noise * n_train)`` mixtures
+        (``n_train`` the training mixtures made above), each a training
+        mixture's source, drawn at random, with synthetic noise at that
+        mixture's SNR instead of its noise. The kinds of
+        :func:`make_synthetic_noise` take turns, and each is a noise type of
+        its own (``"synthetic-chirps"``, ...; noise id -1). They come after
+        the recorded ones. On validation splits of unseen speakers and noise
+        types, 0.25 (what ``skblsh fit`` trains with) gained +0.66 / +0.37 /
+        +0.13 dB SDR at -5 / 0 / +5 dB at equal STOI over three fits (the
+        separator's user guide). None or 0 adds none.
     speech_groups, noise_groups : str or list of str, default=None
         Restrict the task to these speakers / noise types (None: all).
     test_speech_groups, test_noise_groups : str or list of str, default=None
@@ -441,6 +504,9 @@ def make_separation_task(
         out[f"utterances_{split}"] = [names[i] for i in utt_of_mix]
         out[f"speech_groups_{split}"] = sorted(set(groups[utt].tolist()))
         out[f"noise_groups_{split}"] = sorted(set(groups[noise_rows].tolist()))
+    n_synthetic = 0
+    if synthetic_noise:
+        n_synthetic = _add_synthetic(out, synthetic_noise, max_abs, sr, rng)
 
     extras = []
     if noises_per_mixture != 1:
@@ -454,12 +520,17 @@ def make_separation_task(
     ):
         if spec is not None:
             extras.append(f"{name} {_range_text(spec, unit)}")
+    if n_synthetic:
+        extras.append(
+            f"{n_synthetic} more mixtures with synthetic noise "
+            f"({', '.join(SYNTHETIC_KINDS)})"
+        )
     diversity = f" Training diversity: {', '.join(extras)}." if extras else ""
     corpora = "" if len(sources) == 1 else f" {len(sources)} corpora pooled."
     out["DESCR"] = (
         f"Separation task, {protocol} protocol, SNR {_range_text(snr, ' dB')}, "
         f"{sr} Hz.{corpora} "
-        f"Train: {len(out.mixtures_train)} mixtures "
+        f"Train: {len(out.mixtures_train) - n_synthetic} mixtures "
         f"({len(np.unique(out.groups_train))} utterances x {n_noises} noise "
         f"types) of speakers {out.speech_groups_train}, noise drawn from types "
         f"{out.noise_groups_train}.{diversity} Test: {len(out.mixtures_test)} "
