@@ -159,6 +159,8 @@ def test_evaluate_reads_old_single_corpus_metadata(corpora, tmp_path, scored):
         (["--noises-per-mixture", "0"], "'noises_per_mixture' parameter"),
         (["--noise-shift", "1", "-1"], "noise_shift to be a finite number or a"),
         (["--noise-tilt", "1", "2", "3"], "Expected --noise-tilt to be one value"),
+        (["--synthetic-noise", "-0.5"], "'synthetic_noise' parameter"),
+        (["--synthetic-noise", "nan"], "'synthetic_noise' parameter"),
     ],
 )
 def test_fit_rejects_bad_diversity_options(corpora, tmp_path, capsys, options, message):
@@ -178,6 +180,8 @@ def test_fit_diversity_without_corpus_names_the_options(tmp_path, capsys):
     assert main(argv) == 1
     err = capsys.readouterr().err
     assert "Expected --corpus with --snr-db -5 10 and --gain-db -3, got none" in err
+    assert main(["fit", "--synthetic-noise", "0.25", "-o", str(path)]) == 1
+    assert "Expected --corpus with --synthetic-noise 0.25" in capsys.readouterr().err
     assert "--corpus " in err.split("its folder")[1]
     assert not path.exists()
 
