@@ -125,7 +125,7 @@ def test_evaluate_reads_old_single_corpus_metadata(corpora, tmp_path, scored):
     # Not given, the noise is shifted and tilted as the docs recommend.
     assert metadata["task"]["noise_shift"] == [-1.0, 1.0]
     assert metadata["task"]["noise_tilt"] == [-6.0, 6.0]
-    assert metadata["task"]["synthetic_noise"] == 0.25
+    assert metadata["task"]["synthetic_noise"] is None
     task = make_separation_task(a, **metadata["task"])
     assert model.n_frames_ == sum(1 + len(m) // 256 for m in task.mixtures_train)
     plain = make_separation_task(a, random_state=0)
@@ -204,10 +204,7 @@ def test_fit_first_batch_also_trains_the_refiner(corpora, tmp_path, monkeypatch)
     path = tmp_path / "model.joblib"
     argv = ["-q", "fit", "--corpus", str(corpora[0]), "--batch-size", "2"]
     assert main([*argv, *MODEL, "-o", str(path)]) == 0
-    # The training set of the recommended options, synthetic noise included.
-    task = make_separation_task(
-        corpora[0], **load_model(path, return_metadata=True)[1]["task"]
-    )
+    task = make_separation_task(corpora[0])
     n = len(task.mixtures_train)
     assert n > 7
     assert sizes == [5] + [2] * ((n - 5) // 2) + [1] * ((n - 5) % 2)

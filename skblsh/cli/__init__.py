@@ -193,8 +193,7 @@ def _build_parser():
         default=None,
         metavar="FRACTION",
         help="training mixtures: add this fraction more, with synthetic insect-, "
-        "bird- and workshop-like noise (default 0.25 with --corpus; 0 turns it "
-        "off)",
+        "bird- and workshop-like noise (default none)",
     )
     _add_model_options(p)
     _add_mask_bias(p, "auto")

@@ -31,11 +31,7 @@ _DIVERSITY = {
 # What `skblsh fit --corpus` trains with when these options are not given:
 # noise types the corpus does not have, chosen on validation splits of
 # unseen speakers and noise types (docs/user_guide/separator.rst).
-RECOMMENDED_TRAINING = {
-    "noise_shift": [-1.0, 1.0],
-    "noise_tilt": [-6.0, 6.0],
-    "synthetic_noise": 0.25,
-}
+RECOMMENDED_TRAINING = {"noise_shift": [-1.0, 1.0], "noise_tilt": [-6.0, 6.0]}
 
 
 _FIRST_BATCH = 1024

@@ -308,10 +308,11 @@ def make_separation_task(
         mixture's SNR instead of its noise. The kinds of
         :func:`make_synthetic_noise` take turns, and each is a noise type of
         its own (``"synthetic-chirps"``, ...; noise id -1). They come after
-        the recorded ones. On validation splits of unseen speakers and noise
-        types, 0.25 (what ``skblsh fit`` trains with) gained +0.66 / +0.37 /
-        +0.13 dB SDR at -5 / 0 / +5 dB at equal STOI over three fits (the
-        separator's user guide). None or 0 adds none.
+        the recorded ones. None or 0 adds none. On validation splits of
+        unseen speakers and noise types, 0.25 gained SDR at -5 and 0 dB and
+        nothing at +5 dB, but lost a little on the test splits (the
+        separator's user guide): ``skblsh fit`` does not add them unless
+        asked (``--synthetic-noise``).
     speech_groups, noise_groups : str or list of str, default=None
         Restrict the task to these speakers / noise types (None: all).
     test_speech_groups, test_noise_groups : str or list of str, default=None
