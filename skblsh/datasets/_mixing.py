@@ -481,6 +481,17 @@ _COLUMNS = {
 }
 
 
+def _headroom(mixture, max_abs):
+    """Factor bringing a float64 mixture's peak under `max_abs` (1.0 when it
+    is under already or `max_abs` is None)."""
+    peak = np.max(np.abs(mixture))
+    if max_abs is None or peak <= max_abs:
+        return 1.0
+    # A hair below max_abs, so that rounding source + noise to float32
+    # cannot push the peak over it.
+    return max_abs / peak * (1 - 1e-6)
+
+
 def _render(plan, speech, noise, dtype, max_abs, noises_per_mixture):
     """Make the mixtures of a plan from :func:`_plan_mixtures`."""
     out = {k: [] for k in ("mixtures", "sources", "noises")}
@@ -530,12 +541,7 @@ def _render(plan, speech, noise, dtype, max_abs, noises_per_mixture):
         if level != 0.0:
             a = 10.0 ** (level / 20.0)
             src64, n64 = a * src64, a * n64
-        m64 = src64 + n64
-        c = 1.0
-        if max_abs is not None and np.max(np.abs(m64)) > max_abs:
-            # A hair below max_abs, so that rounding source + noise to
-            # float32 cannot push the peak over it.
-            c = max_abs / np.max(np.abs(m64)) * (1 - 1e-6)
+        c = _headroom(src64 + n64, max_abs)
         n = (c * n64).astype(dtype)
         untouched = c == 1.0 and level == 0.0 and not perturbed
         source = s if untouched else (c * src64).astype(dtype)

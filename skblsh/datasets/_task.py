@@ -14,6 +14,7 @@ from ._mixing import (
     MAX_NOISE_SHIFT,
     _as_range,
     _candidates,
+    _headroom,
     _plan_mixtures,
     make_mixtures,
 )
@@ -145,11 +146,8 @@ def _add_synthetic(out, fraction, max_abs, sr, rng):
         snr = out.snr_db_train[i]
         src64 = source.astype(np.float64)
         noise *= np.sqrt(np.dot(src64, src64) / 10 ** (snr / 10) / np.dot(noise, noise))
-        peak = np.max(np.abs(src64 + noise))
-        c = 1.0
-        if max_abs is not None and peak > max_abs:
-            # As make_mixtures: a hair below, for the float32 rounding.
-            c = max_abs / peak * (1 - 1e-6)
+        c = _headroom(src64 + noise, max_abs)
+        if c != 1.0:
             source = (c * src64).astype(source.dtype)
         noise = (c * noise).astype(source.dtype)
         out.sources_train.append(source)
